@@ -1,0 +1,1 @@
+"""Composition root and subcommands: the only place that names concrete classes."""

@@ -1,0 +1,55 @@
+"""`syncd` entry point: argument parsing and subcommand dispatch."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from syncd import __version__
+from syncd.cli import errors_cmd
+
+DESCRIPTION = """\
+syncd keeps Kubernetes clusters exactly as declared in Git, OCI artifacts or
+Helm charts. A RootSync (in syncd-system) manages the whole cluster; a
+RepoSync manages one tenant namespace. `kubectl get rootsync` shows the truth.
+"""
+
+EPILOG = """\
+examples:
+  syncd errors                 list every error code and what to do about it
+  syncd errors SD2006          explain one code (the prune guard)
+
+Every error syncd reports carries a stable code (SDxxxx); `syncd errors CODE`
+says what it means and what to do next. Docs: docs/ in the source tree.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="syncd",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"syncd {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    errors_cmd.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return 2
+    code: int = handler(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""The error-code registry and the typed error hierarchy.
+
+Codes are stable API: `SD` plus four digits, registered here once, never
+reused, each documented in docs/errors.md. 1xxx codes are about source content
+and validation (the user fixes their repository); 2xxx codes are runtime
+failures (the cluster, the network or credentials). Third-party exceptions are
+translated into `SyncdError` where they enter the program.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Final
+
+from syncd.core.refs import ObjectRef
+
+CODE_PATTERN: Final = re.compile(r"^SD[12]\d{3}$")
+
+
+class ErrorCode(StrEnum):
+    """Every error code syncd reports. Values are API: never change or reuse one."""
+
+    PARSE_ERROR = "SD1006"
+    UNKNOWN_KIND = "SD1021"
+    DUPLICATE_OBJECT = "SD1029"
+    ILLEGAL_NAMESPACE = "SD1053"
+    OUTSIDE_TENANT_SCOPE = "SD1058"
+    MANAGED_BY_ANOTHER_SYNC = "SD1060"
+    INVALID_SYNC_SPEC = "SD1061"
+    RENDER_FAILURE = "SD1068"
+    SOURCE_FETCH = "SD2004"
+    CONTROLLER_FIGHT = "SD2005"
+    PRUNE_REFUSED = "SD2006"
+    APPLY_FAILURE = "SD2009"
+    FORBIDDEN = "SD2013"
+
+
+class ErrorClass(StrEnum):
+    """Who fixes it: the repository's author (source) or the operator (runtime)."""
+
+    SOURCE = "source"
+    RUNTIME = "runtime"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErrorSpec:
+    """What a code means and what the user should do next."""
+
+    code: ErrorCode
+    title: str
+    next_step: str
+
+    @property
+    def error_class(self) -> ErrorClass:
+        """1xxx codes are source errors, 2xxx runtime errors."""
+        return ErrorClass.SOURCE if self.code.value[2] == "1" else ErrorClass.RUNTIME
+
+
+def _spec(code: ErrorCode, title: str, next_step: str) -> tuple[ErrorCode, ErrorSpec]:
+    return code, ErrorSpec(code=code, title=title, next_step=next_step)
+
+
+REGISTRY: Final[Mapping[ErrorCode, ErrorSpec]] = MappingProxyType(
+    dict(
+        [
+            _spec(
+                ErrorCode.PARSE_ERROR,
+                "a file could not be parsed",
+                "Fix the YAML or JSON syntax at the reported path; "
+                "`syncd vet DIR` checks a directory locally.",
+            ),
+            _spec(
+                ErrorCode.UNKNOWN_KIND,
+                "the cluster does not serve this kind",
+                "Check apiVersion and kind, or add the CustomResourceDefinition to the "
+                "same commit so it is applied first.",
+            ),
+            _spec(
+                ErrorCode.DUPLICATE_OBJECT,
+                "the same object is declared more than once",
+                "Keep one declaration per group, kind, namespace and name.",
+            ),
+            _spec(
+                ErrorCode.ILLEGAL_NAMESPACE,
+                "a namespace is missing or not allowed",
+                "Set metadata.namespace on namespaced objects and remove it from "
+                "cluster-scoped ones.",
+            ),
+            _spec(
+                ErrorCode.OUTSIDE_TENANT_SCOPE,
+                "the object lies outside this tenant's scope",
+                "A RepoSync may manage only namespaced objects in its own namespace; "
+                "move the object to a RootSync.",
+            ),
+            _spec(
+                ErrorCode.MANAGED_BY_ANOTHER_SYNC,
+                "another sync manages this object",
+                "Remove the object from one of the two sources, or release it from the "
+                "other sync with the annotation syncd.dev/managed: disabled.",
+            ),
+            _spec(
+                ErrorCode.INVALID_SYNC_SPEC,
+                "the sync object's spec is invalid",
+                "Correct the RootSync or RepoSync spec; `kubectl explain rootsync.spec` "
+                "describes every field.",
+            ),
+            _spec(
+                ErrorCode.RENDER_FAILURE,
+                "rendering the package failed",
+                "Run the same renderer locally (`syncd render`) to see the full output.",
+            ),
+            _spec(
+                ErrorCode.SOURCE_FETCH,
+                "the source could not be fetched",
+                "Check the URL, revision and credentials Secret; the message says which "
+                "step failed.",
+            ),
+            _spec(
+                ErrorCode.CONTROLLER_FIGHT,
+                "another controller keeps changing a managed object",
+                "Find the other writer named in the Event and stop it from managing the "
+                "same fields.",
+            ),
+            _spec(
+                ErrorCode.PRUNE_REFUSED,
+                "the prune guard refused to delete objects",
+                "If the deletions are intended, raise spec.override.prune.maxDeletes or "
+                "maxDeletePercent for one sync, then lower it again.",
+            ),
+            _spec(
+                ErrorCode.APPLY_FAILURE,
+                "the API server rejected an object",
+                "Read the API server's message in the error; fix the object in the source.",
+            ),
+            _spec(
+                ErrorCode.FORBIDDEN,
+                "syncd is not allowed to do this",
+                "Grant the sync's identity the verb named in the message with a Role or "
+                "ClusterRole binding.",
+            ),
+        ]
+    )
+)
+
+
+def spec_for(code: ErrorCode) -> ErrorSpec:
+    """The registered meaning of `code`."""
+    return REGISTRY[code]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResourceRef:
+    """An object an error is about, with the file it was declared in."""
+
+    ref: ObjectRef
+    source_path: str = ""
+
+
+class SyncdError(Exception):
+    """Base of every error syncd reports; carries a registered code.
+
+    Subclasses fix `default_code`; callers may pass a more specific `code`.
+    The message must never contain credentials.
+    """
+
+    default_code: ErrorCode = ErrorCode.APPLY_FAILURE
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: ErrorCode | None = None,
+        resources: Sequence[ResourceRef] = (),
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.resources = tuple(resources)
+
+    def __str__(self) -> str:
+        """`SD1006: message`."""
+        return f"{self.code.value}: {self.message}"
+
+
+class SourceContentError(SyncdError):
+    """The source's content is invalid (1xxx)."""
+
+    default_code = ErrorCode.PARSE_ERROR
+
+
+class SourceFetchError(SyncdError):
+    """The source could not be fetched (SD2004)."""
+
+    default_code = ErrorCode.SOURCE_FETCH
+
+
+class RenderError(SyncdError):
+    """Rendering the package failed (SD1068)."""
+
+    default_code = ErrorCode.RENDER_FAILURE
+
+
+class SyncSpecError(SyncdError):
+    """The sync object's spec is invalid (SD1061)."""
+
+    default_code = ErrorCode.INVALID_SYNC_SPEC
+
+
+class ClusterError(SyncdError):
+    """The API server refused or failed a request (2xxx)."""
+
+    default_code = ErrorCode.APPLY_FAILURE
