@@ -19,7 +19,6 @@ from syncd.devenv.tools import Tools, locate_tools
 pytest_plugins = ["e2e.servers"]
 
 
-
 @pytest.fixture(scope="session")
 def tools() -> Tools:
     """The built control plane, kwok, kustomize and helm (cache hit after the first build)."""

@@ -30,9 +30,7 @@ def configmap(name: str, namespace: str, data: dict[str, str]) -> dict[str, Any]
     }
 
 
-def wait_status(
-    client: KubeHttp, path: str, expected: int, *, timeout: float = 30.0
-) -> Response:
+def wait_status(client: KubeHttp, path: str, expected: int, *, timeout: float = 30.0) -> Response:
     """Poll GET `path` until it answers `expected`; return that response."""
 
     def probe() -> Response | None:

@@ -16,6 +16,7 @@ import pytest
 from e2e.kube import configmap, create_namespace, unique, wait_condition, wait_status
 from syncd.devenv.controlplane import FAKE_NODE, ControlPlane
 from syncd.devenv.kubehttp import KubeHttp
+from syncd.devenv.proc import wait_until
 from syncd.devenv.tools import Tools
 
 pytestmark = pytest.mark.e2e
@@ -113,7 +114,8 @@ def test_crd_becomes_established_and_serves_custom_resources(
     resp = admin.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", _widget_crd(group))
     assert resp.status == 201, resp.text
     crd = wait_condition(
-        admin, f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.{group}",
+        admin,
+        f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.{group}",
         "Established",
     )
     names_accepted = [c for c in crd["status"]["conditions"] if c["type"] == "NamesAccepted"]
@@ -139,8 +141,12 @@ def test_crd_becomes_established_and_serves_custom_resources(
 
     invalid = admin.post(
         base,
-        {"apiVersion": f"{group}/v1", "kind": "Widget", "metadata": {"name": "w2"},
-         "spec": {"size": 0}},
+        {
+            "apiVersion": f"{group}/v1",
+            "kind": "Widget",
+            "metadata": {"name": "w2"},
+            "spec": {"size": 0},
+        },
     )
     assert invalid.status == 422
     assert "spec.size" in invalid.json()["message"]
@@ -169,8 +175,9 @@ def test_rbac_forbids_plain_user_until_rolebinding(
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
         "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}],
     }
-    created = admin.post(f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings",
-                         binding)
+    created = admin.post(
+        f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings", binding
+    )
     assert created.status == 201, created.text
     wait_status(alice, path, 200)
     # view does not include writes.
@@ -191,15 +198,24 @@ def test_impersonation_requires_the_impersonate_verb(
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "Role",
         "metadata": {"name": "impersonate-deployer", "namespace": namespace},
-        "rules": [{"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["impersonate"],
-                   "resourceNames": ["deployer"]}],
+        "rules": [
+            {
+                "apiGroups": [""],
+                "resources": ["serviceaccounts"],
+                "verbs": ["impersonate"],
+                "resourceNames": ["deployer"],
+            }
+        ],
     }
     binding = {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "RoleBinding",
         "metadata": {"name": "bob-impersonates", "namespace": namespace},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
-                    "name": "impersonate-deployer"},
+        "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "Role",
+            "name": "impersonate-deployer",
+        },
         "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "bob"}],
     }
     rbac = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}"
@@ -207,13 +223,12 @@ def test_impersonation_requires_the_impersonate_verb(
     assert admin.post(f"{rbac}/rolebindings", binding).status == 201
 
     as_sa = bob.impersonating(sa_user)
+
     # Now impersonation is allowed, and the request is judged as the service
     # account, which itself may not list configmaps.
     def judged_as_sa() -> bool:
         resp = as_sa.get(f"/api/v1/namespaces/{namespace}/configmaps")
         return resp.status == 403 and f'User "{sa_user}" cannot list' in resp.json()["message"]
-
-    from syncd.devenv.proc import wait_until
 
     wait_until(judged_as_sa, timeout=30, what="impersonated request judged as the SA")
     who = as_sa.post(
@@ -227,8 +242,10 @@ def test_impersonation_requires_the_impersonate_verb(
 def test_namespace_deletion_completes(admin: KubeHttp) -> None:
     name = unique("doomed")
     create_namespace(admin, name)
-    assert admin.post(f"/api/v1/namespaces/{name}/configmaps",
-                      configmap("c", name, {"k": "v"})).status == 201
+    assert (
+        admin.post(f"/api/v1/namespaces/{name}/configmaps", configmap("c", name, {"k": "v"})).status
+        == 201
+    )
     resp = admin.delete(f"/api/v1/namespaces/{name}")
     assert resp.status == 200
     assert resp.json()["status"]["phase"] == "Terminating"
@@ -240,7 +257,12 @@ def test_owner_reference_garbage_collection(admin: KubeHttp, namespace: str) -> 
     parent = admin.post(base, configmap("parent", namespace, {})).json()
     child = configmap("child", namespace, {})
     child["metadata"]["ownerReferences"] = [
-        {"apiVersion": "v1", "kind": "ConfigMap", "name": "parent", "uid": parent["metadata"]["uid"]}
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "name": "parent",
+            "uid": parent["metadata"]["uid"],
+        }
     ]
     assert admin.post(base, child).status == 201
     assert admin.delete(f"{base}/parent", {"propagationPolicy": "Background"}).status == 200
@@ -274,12 +296,18 @@ def test_deployment_becomes_available_on_the_fake_node(admin: KubeHttp, namespac
 def test_built_kubectl_talks_to_the_server(control_plane: ControlPlane) -> None:
     out = subprocess.run(
         control_plane.kubectl_argv("get", "namespace", "default", "-o", "json"),
-        check=True, capture_output=True, text=True, timeout=60,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert json.loads(out.stdout)["status"]["phase"] == "Active"
     version = subprocess.run(
         control_plane.kubectl_argv("version", "-o", "json"),
-        check=True, capture_output=True, text=True, timeout=60,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     versions = json.loads(version.stdout)
     assert versions["serverVersion"]["gitVersion"] == versions["clientVersion"]["gitVersion"]
@@ -303,5 +331,7 @@ def test_teardown_leaves_no_process_behind(tools: Tools, tmp_path: Path) -> None
         assert all(_alive(pid) for pid in pids)
         assert plane.http().get("/readyz").body == b"ok"
     assert [pid for pid in pids if _alive(pid)] == []
-    print(f"control plane: ready in {plane.startup_seconds:.1f}s, "  # noqa: T201
-          f"torn down in {plane.teardown_seconds:.2f}s")
+    print(
+        f"control plane: ready in {plane.startup_seconds:.1f}s, "
+        f"torn down in {plane.teardown_seconds:.2f}s"
+    )

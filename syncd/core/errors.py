@@ -214,3 +214,50 @@ class ClusterError(SyncdError):
     """The API server refused or failed a request (2xxx)."""
 
     default_code = ErrorCode.APPLY_FAILURE
+
+
+class ApiError(ClusterError):
+    """The API server answered with an error status.
+
+    `status` is the HTTP status, `reason` the Status reason (`NotFound`,
+    `Conflict`, `Invalid`, ...), `causes` the Status details' causes.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        reason: str = "",
+        causes: Sequence[Mapping[str, str]] = (),
+        code: ErrorCode | None = None,
+        resources: Sequence[ResourceRef] = (),
+    ) -> None:
+        super().__init__(message, code=code, resources=resources)
+        self.status = status
+        self.reason = reason
+        self.causes = tuple(causes)
+
+
+class NotFoundError(ApiError):
+    """404: the object (or its type) does not exist."""
+
+
+class ConflictError(ApiError):
+    """409: a field-manager conflict or a stale resourceVersion."""
+
+
+class InvalidError(ApiError):
+    """422: validation refused the object (includes immutable-field changes)."""
+
+
+class ForbiddenError(ApiError):
+    """403: RBAC refused the request (SD2013)."""
+
+    default_code = ErrorCode.FORBIDDEN
+
+
+class UnknownKindError(ClusterError):
+    """The cluster serves no resource for this group and kind (SD1021)."""
+
+    default_code = ErrorCode.UNKNOWN_KIND

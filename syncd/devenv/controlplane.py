@@ -137,7 +137,9 @@ class ControlPlane:
     def stop(self) -> None:
         """Kill the API server first, then the other components, then etcd."""
         began = self.clock()
-        order = sorted(self.processes, key=lambda p: {"kube-apiserver": 0, "etcd": 2}.get(p.name, 1))
+        order = sorted(
+            self.processes, key=lambda p: {"kube-apiserver": 0, "etcd": 2}.get(p.name, 1)
+        )
         for proc in order:
             proc.kill()
         self.teardown_seconds = self.clock() - began

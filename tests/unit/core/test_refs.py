@@ -14,7 +14,11 @@ def test_core_group_objects_parse_with_empty_group() -> None:
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "ns"}}
     )
     assert (ref.group, ref.version, ref.kind, ref.namespace, ref.name) == (
-        "", "v1", "ConfigMap", "ns", "a",
+        "",
+        "v1",
+        "ConfigMap",
+        "ns",
+        "a",
     )
     assert ref.api_version == "v1"
     assert ref.group_kind == "ConfigMap"
@@ -23,8 +27,11 @@ def test_core_group_objects_parse_with_empty_group() -> None:
 
 def test_grouped_cluster_scoped_objects() -> None:
     ref = ObjectRef.from_object(
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-         "metadata": {"name": "r"}}
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": "r"},
+        }
     )
     assert ref.cluster_scoped
     assert ref.group_kind == "ClusterRole.rbac.authorization.k8s.io"
@@ -47,8 +54,7 @@ def test_version_takes_no_part_in_identity() -> None:
         ({"apiVersion": "v1", "kind": "ConfigMap"}, "metadata"),
         ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}, "metadata.name"),
         ({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": 3}}, "metadata.name"),
-        ({"apiVersion": "v1", "kind": "C", "metadata": {"name": "a", "namespace": 1}},
-         "namespace"),
+        ({"apiVersion": "v1", "kind": "C", "metadata": {"name": "a", "namespace": 1}}, "namespace"),
     ],
 )
 def test_objects_without_identity_are_rejected_with_the_missing_field(
@@ -61,11 +67,11 @@ def test_objects_without_identity_are_rejected_with_the_missing_field(
 names = st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True)
 
 
-@given(group=st.one_of(st.just(""), names), kind=names, ns=st.one_of(st.just(""), names),
-       name=names)
+@given(
+    group=st.one_of(st.just(""), names), kind=names, ns=st.one_of(st.just(""), names), name=names
+)
 def test_from_object_round_trips_api_version(group: str, kind: str, ns: str, name: str) -> None:
     ref = ObjectRef(group=group, kind=kind, namespace=ns, name=name, version="v1")
-    obj = {"apiVersion": ref.api_version, "kind": kind,
-           "metadata": {"name": name, "namespace": ns}}
+    obj = {"apiVersion": ref.api_version, "kind": kind, "metadata": {"name": name, "namespace": ns}}
     assert ObjectRef.from_object(obj) == ref
     assert ObjectRef.from_object(obj).api_version == ref.api_version

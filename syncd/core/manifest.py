@@ -1,0 +1,46 @@
+"""Declared objects: one decoded document with its identity and origin."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from syncd.core.refs import ObjectRef
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Manifest:
+    """One object as declared in the source.
+
+    `body` is the decoded document and is never mutated after decoding;
+    stages that need a changed body build a new one. `source_path` is the
+    file's path relative to the sync's directory (`dir/app.yaml`).
+    """
+
+    ref: ObjectRef
+    body: Mapping[str, Any]
+    source_path: str
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        """`metadata`, or an empty mapping."""
+        meta = self.body.get("metadata")
+        return meta if isinstance(meta, Mapping) else {}
+
+    @property
+    def annotations(self) -> Mapping[str, str]:
+        """`metadata.annotations`, or an empty mapping."""
+        value = self.metadata.get("annotations")
+        return value if isinstance(value, Mapping) else {}
+
+    @property
+    def labels(self) -> Mapping[str, str]:
+        """`metadata.labels`, or an empty mapping."""
+        value = self.metadata.get("labels")
+        return value if isinstance(value, Mapping) else {}
+
+    def annotation(self, key: str) -> str | None:
+        """One annotation's value, or None."""
+        value = self.annotations.get(key)
+        return value if isinstance(value, str) else None

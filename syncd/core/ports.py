@@ -1,0 +1,206 @@
+"""The side-effect boundaries: Protocols with one real and one fake implementation.
+
+Stages depend on these Protocols only; `cli` is the composition root that
+names the concrete classes (real ones in `cluster`, `source`, ...; fakes in
+`syncd.testing`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+from syncd.core.refs import ObjectRef
+
+JsonObject = dict[str, Any]
+
+
+class Clock(Protocol):
+    """Time, injected so that tests control it."""
+
+    def now(self) -> dt.datetime:
+        """The current UTC time (timezone-aware)."""
+        ...
+
+    def monotonic(self) -> float:
+        """Seconds on a monotonic clock, for durations and deadlines."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResourceType:
+    """The REST mapping of one group and kind, from discovery."""
+
+    group: str
+    version: str
+    kind: str
+    resource: str
+    namespaced: bool
+
+    @property
+    def api_version(self) -> str:
+        """`v1` or `group/version`."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    def collection_path(self, namespace: str = "") -> str:
+        """URL path of the collection, across all namespaces when `namespace` is empty."""
+        prefix = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.namespaced and namespace:
+            return f"{prefix}/namespaces/{namespace}/{self.resource}"
+        return f"{prefix}/{self.resource}"
+
+    def object_path(self, name: str, namespace: str = "") -> str:
+        """URL path of one object."""
+        return f"{self.collection_path(namespace)}/{name}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListResult:
+    """The items of one LIST and the collection's resourceVersion."""
+
+    items: tuple[JsonObject, ...]
+    resource_version: str
+
+
+class WatchEventType(StrEnum):
+    """Watch event types as the API server sends them."""
+
+    ADDED = "ADDED"
+    MODIFIED = "MODIFIED"
+    DELETED = "DELETED"
+    BOOKMARK = "BOOKMARK"
+    ERROR = "ERROR"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WatchEvent:
+    """One event of a watch stream."""
+
+    type: WatchEventType
+    object: JsonObject
+
+
+class DeletePropagation(StrEnum):
+    """DeleteOptions.propagationPolicy."""
+
+    BACKGROUND = "Background"
+    FOREGROUND = "Foreground"
+    ORPHAN = "Orphan"
+
+
+class Cluster(Protocol):
+    """One identity's conversation with the API server, in raw JSON.
+
+    Errors are raised as `syncd.core.errors.ApiError` subclasses
+    (NotFoundError, ConflictError, InvalidError, ForbiddenError),
+    `UnknownKindError` for kinds discovery does not know, and `ClusterError`
+    for transport failures. Responses are plain dicts decoded from JSON.
+    """
+
+    def resource_type(self, group: str, kind: str) -> ResourceType:
+        """The REST mapping of a group and kind (cached discovery)."""
+        ...
+
+    def refresh_discovery(self) -> None:
+        """Forget cached discovery, e.g. after CRDs became Established."""
+        ...
+
+    def apply(
+        self,
+        ref: ObjectRef,
+        body: Mapping[str, Any],
+        *,
+        field_manager: str,
+        force: bool = True,
+        dry_run: bool = False,
+    ) -> JsonObject:
+        """Server-side apply `body` and return the object the server answered with."""
+        ...
+
+    def get(self, ref: ObjectRef) -> JsonObject | None:
+        """The live object, or None when it does not exist."""
+        ...
+
+    def list(
+        self, rtype: ResourceType, *, namespace: str = "", label_selector: str = ""
+    ) -> ListResult:
+        """One LIST of a type (all pages), optionally in a namespace and by label."""
+        ...
+
+    def delete(
+        self,
+        ref: ObjectRef,
+        *,
+        propagation: DeletePropagation = DeletePropagation.BACKGROUND,
+        uid: str | None = None,
+    ) -> bool:
+        """Delete an object; False when it was already gone.
+
+        With `uid`, the delete carries a UID precondition so that a recreated
+        object of the same name is never deleted by mistake.
+        """
+        ...
+
+    def merge_patch(
+        self, ref: ObjectRef, patch: Mapping[str, Any], *, field_manager: str
+    ) -> JsonObject:
+        """A JSON merge patch (for releasing metadata, never for declared content)."""
+        ...
+
+    def replace_status(self, ref: ObjectRef, obj: Mapping[str, Any]) -> JsonObject:
+        """PUT the status subresource of `obj` (optimistic concurrency by resourceVersion)."""
+        ...
+
+    def create(self, ref: ObjectRef, body: Mapping[str, Any]) -> JsonObject:
+        """POST a new object (Events and other append-only records)."""
+        ...
+
+    def watch(
+        self,
+        rtype: ResourceType,
+        *,
+        namespace: str = "",
+        resource_version: str = "",
+        label_selector: str = "",
+        timeout_seconds: int = 300,
+    ) -> Iterator[WatchEvent]:
+        """Stream events from `resource_version` until the server closes the watch."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceSnapshot:
+    """Fetched source content: the commit and the directory holding it."""
+
+    commit: str
+    directory: Path
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Credentials:
+    """Credentials for a source, read from a Secret; never printed."""
+
+    username: str = ""
+    password: str = field(default="", repr=False)
+    token: str = field(default="", repr=False)
+    ca_cert_pem: bytes = field(default=b"", repr=False)
+
+    def secrets(self) -> tuple[str, ...]:
+        """The secret strings, for redaction."""
+        return tuple(s for s in (self.password, self.token) if s)
+
+
+class Source(Protocol):
+    """A source of manifests for one sync (Git, OCI, Helm, local)."""
+
+    def resolve(self) -> str:
+        """The commit (or digest) the configured revision points at now; cheap."""
+        ...
+
+    def fetch(self, commit: str) -> SourceSnapshot:
+        """Content at `commit`, fetched or from the cache."""
+        ...
