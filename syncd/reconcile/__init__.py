@@ -1,0 +1,1 @@
+"""The reconcile loop: pipeline, per-sync worker and queue, and the manager."""

@@ -1,0 +1,1 @@
+"""Periodic triggers: the only importer of apscheduler (3.x)."""
