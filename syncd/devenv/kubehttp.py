@@ -86,6 +86,7 @@ class KubeHttp:
         if body is not None:
             data = body if isinstance(body, bytes) else json.dumps(body).encode()
             all_headers["Content-Type"] = content_type
+            all_headers["Content-Length"] = str(len(data))
         all_headers.update(headers or {})
         try:
             conn.putrequest(method, path)
