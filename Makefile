@@ -32,10 +32,12 @@ venv: $(STAMP) ## Create the virtual environment (.venv)
 tools: ## Build the control plane, kwok, kustomize and helm (cached)
 	@bash scripts/build-tools.sh >/dev/null
 
+PY_DIRS := $(wildcard syncd tests e2e bench)
+
 .PHONY: lint
 lint: venv ## ruff, mypy --strict and the import-linter contracts
-	$(VENV)/bin/ruff check syncd tests e2e bench
-	$(VENV)/bin/ruff format --check syncd tests e2e bench
+	$(VENV)/bin/ruff check $(PY_DIRS)
+	$(VENV)/bin/ruff format --check $(PY_DIRS)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
@@ -61,8 +63,8 @@ demo: system venv tools ## Run syncd's main job locally: control plane + Git ser
 
 .PHONY: fmt
 fmt: venv ## Format and autofix
-	$(VENV)/bin/ruff format syncd tests e2e bench
-	$(VENV)/bin/ruff check --fix syncd tests e2e bench
+	$(VENV)/bin/ruff format $(PY_DIRS)
+	$(VENV)/bin/ruff check --fix $(PY_DIRS)
 
 .PHONY: clean
 clean: ## Remove the virtual environment and local caches (not the tool cache)
