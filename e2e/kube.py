@@ -50,7 +50,7 @@ def wait_condition(
         if resp.status != 200:
             return None
         obj: dict[str, Any] = resp.json()
-        for cond in obj.get("status", {}).get("conditions", []):
+        for cond in (obj.get("status") or {}).get("conditions") or []:
             if cond.get("type") == cond_type and cond.get("status") == "True":
                 return obj
         return None

@@ -1,0 +1,51 @@
+"""The top-level sync objects, RootSync and RepoSync, and parsing them from JSON.
+
+`parse_root_sync` and `parse_repo_sync` are the entry points for objects read
+from the API server or from files: they return validated models or raise
+`SyncSpecError` (SD1061) naming every invalid field path. The blocks live in
+`syncd.api.spec` and `syncd.api.status`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from syncd.api.spec import RepoSyncSpec, RootSyncSpec
+from syncd.api.status import SyncObjectStatus
+from syncd.api.wire import KubeObject
+
+
+class RootSync(KubeObject):
+    """Syncs a package to the whole cluster; lives in syncd-system."""
+
+    kind: Literal["RootSync"] = "RootSync"
+    spec: RootSyncSpec
+    """Where the package comes from and how to sync it."""
+    status: SyncObjectStatus | None = None
+    """What happened to the last commit, written by syncd."""
+
+
+class RepoSync(KubeObject):
+    """Syncs a package to one namespace, acting as that namespace's service account."""
+
+    kind: Literal["RepoSync"] = "RepoSync"
+    spec: RepoSyncSpec
+    """Where the package comes from and how to sync it."""
+    status: SyncObjectStatus | None = None
+    """What happened to the last commit, written by syncd."""
+
+    @property
+    def service_account_name(self) -> str:
+        """The service account this RepoSync acts as (default `syncd-<name>`)."""
+        return self.spec.service_account_name or f"syncd-{self.metadata.name}"
+
+
+def parse_root_sync(obj: Mapping[str, Any]) -> RootSync:
+    """A validated RootSync; raises SyncSpecError (SD1061) naming each bad field."""
+    return RootSync.from_object(obj)
+
+
+def parse_repo_sync(obj: Mapping[str, Any]) -> RepoSync:
+    """A validated RepoSync; raises SyncSpecError (SD1061) naming each bad field."""
+    return RepoSync.from_object(obj)

@@ -1,0 +1,134 @@
+"""Process settings of the syncd controller, read from `SYNCD_*` environment variables.
+
+Owns every knob an operator sets on the Deployment (kubeconfig, namespace,
+apply concurrency, logging, source cache, metrics port), their defaults and
+their bounds. The field manager is deliberately not a setting: it is API
+(`syncd.core.metadata.FIELD_MANAGER`), and changing it would orphan field
+ownership on every managed object.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from syncd.core.metadata import FIELD_MANAGER
+
+ENV_PREFIX: Final = "SYNCD_"
+_DNS_LABEL: Final = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+
+
+class SettingsError(ValueError):
+    """The environment holds an invalid setting; the message names each variable."""
+
+
+class LogLevel(StrEnum):
+    """Lowest level that is logged."""
+
+    DEBUG = "debug"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class LogFormat(StrEnum):
+    """How log lines are rendered."""
+
+    JSON = "json"
+    CONSOLE = "console"
+
+
+def _default_cache_dir() -> Path:
+    return Path.home() / ".cache" / "syncd" / "sources"
+
+
+class Settings(BaseSettings):
+    """The controller's settings.
+
+    `kubeconfig` unset means in-cluster configuration, falling back to
+    ~/.kube/config outside a cluster. `metrics_port` 0 (the default) turns
+    the HTTP server for /metrics, /healthz and /readyz off; the in-cluster
+    Deployment sets it.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        case_sensitive=False,
+        frozen=True,
+        extra="ignore",
+        validate_default=True,
+        use_attribute_docstrings=True,
+    )
+
+    kubeconfig: Path | None = None
+    """SYNCD_KUBECONFIG: kubeconfig file; unset means in-cluster, then ~/.kube/config."""
+    namespace: str = "syncd-system"
+    """SYNCD_NAMESPACE: where RootSyncs live and syncd keeps its own objects."""
+    apply_concurrency: Annotated[int, Field(ge=1, le=256)] = 16
+    """SYNCD_APPLY_CONCURRENCY: server-side applies in flight per sync."""
+    log_level: LogLevel = LogLevel.INFO
+    """SYNCD_LOG_LEVEL: debug, info, warning or error (any case)."""
+    log_format: LogFormat = LogFormat.JSON
+    """SYNCD_LOG_FORMAT: json (one object per line) or console."""
+    cache_dir: Path = Field(default_factory=_default_cache_dir)
+    """SYNCD_CACHE_DIR: where fetched sources are cached."""
+    metrics_port: Annotated[int, Field(ge=0, le=65535)] = 0
+    """SYNCD_METRICS_PORT: port of /metrics, /healthz and /readyz; 0 turns them off."""
+
+    @field_validator("namespace", mode="after")
+    @classmethod
+    def _dns_label(cls, value: str) -> str:
+        if len(value) > 63 or not _DNS_LABEL.fullmatch(value):
+            raise ValueError(
+                "must be a namespace name: at most 63 lowercase letters, digits and '-', "
+                "starting and ending with a letter or digit"
+            )
+        return value
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _lowercase(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("kubeconfig", "cache_dir", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @property
+    def field_manager(self) -> str:
+        """The server-side apply field manager: always `syncd`."""
+        return FIELD_MANAGER
+
+    @property
+    def metrics_enabled(self) -> bool:
+        """Whether the HTTP server for metrics and probes runs."""
+        return self.metrics_port != 0
+
+
+def _describe(error: ErrorDetails) -> str:
+    field = ".".join(str(part) for part in error["loc"])
+    name = f"{ENV_PREFIX}{field.upper()}" if field else ENV_PREFIX + "*"
+    message = error["msg"].removeprefix("Value error, ")
+    message = message[:1].lower() + message[1:]
+    got = error.get("input")
+    return f"{name}: {message} (got {got!r})" if isinstance(got, str) else f"{name}: {message}"
+
+
+def load_settings() -> Settings:
+    """Settings from the process environment.
+
+    Raises SettingsError naming each invalid variable, e.g.
+    `SYNCD_APPLY_CONCURRENCY: input should be less than or equal to 256 (got '1000')`.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = [_describe(e) for e in exc.errors(include_url=False)]
+        raise SettingsError("invalid settings: " + "; ".join(lines)) from exc
