@@ -121,14 +121,14 @@ def _describe(error: ErrorDetails) -> str:
     return f"{name}: {message} (got {got!r})" if isinstance(got, str) else f"{name}: {message}"
 
 
-def load_settings() -> Settings:
-    """Settings from the process environment.
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the process environment; `overrides` (e.g. from flags) win.
 
     Raises SettingsError naming each invalid variable, e.g.
     `SYNCD_APPLY_CONCURRENCY: input should be less than or equal to 256 (got '1000')`.
     """
     try:
-        return Settings()
+        return Settings(**overrides)
     except ValidationError as exc:
         lines = [_describe(e) for e in exc.errors(include_url=False)]
         raise SettingsError("invalid settings: " + "; ".join(lines)) from exc

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from syncd import __version__
-from syncd.cli import errors_cmd
+from syncd.cli import errors_cmd, run_cmd
 
 DESCRIPTION = """\
 syncd keeps Kubernetes clusters exactly as declared in Git, OCI artifacts or
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"syncd {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run_cmd.register(commands)
     errors_cmd.register(commands)
     return parser
 

@@ -27,11 +27,14 @@ class ErrorCode(StrEnum):
     PARSE_ERROR = "SD1006"
     UNKNOWN_KIND = "SD1021"
     DUPLICATE_OBJECT = "SD1029"
+    INVALID_NAME = "SD1036"
     ILLEGAL_NAMESPACE = "SD1053"
     OUTSIDE_TENANT_SCOPE = "SD1058"
     MANAGED_BY_ANOTHER_SYNC = "SD1060"
     INVALID_SYNC_SPEC = "SD1061"
     RENDER_FAILURE = "SD1068"
+    INVALID_DEPENDENCY = "SD1070"
+    DEPENDENCY_CYCLE = "SD1071"
     SOURCE_FETCH = "SD2004"
     CONTROLLER_FIGHT = "SD2005"
     PRUNE_REFUSED = "SD2006"
@@ -85,6 +88,12 @@ REGISTRY: Final[Mapping[ErrorCode, ErrorSpec]] = MappingProxyType(
                 "Keep one declaration per group, kind, namespace and name.",
             ),
             _spec(
+                ErrorCode.INVALID_NAME,
+                "an object's name is not valid for its kind",
+                "Use a lowercase DNS-1123 name (letters, digits, '-' and '.'; at most 253 "
+                "characters; 63 and no '.' for Namespaces and Services).",
+            ),
+            _spec(
                 ErrorCode.ILLEGAL_NAMESPACE,
                 "a namespace is missing or not allowed",
                 "Set metadata.namespace on namespaced objects and remove it from "
@@ -112,6 +121,19 @@ REGISTRY: Final[Mapping[ErrorCode, ErrorSpec]] = MappingProxyType(
                 ErrorCode.RENDER_FAILURE,
                 "rendering the package failed",
                 "Run the same renderer locally (`syncd render`) to see the full output.",
+            ),
+            _spec(
+                ErrorCode.INVALID_DEPENDENCY,
+                "a depends-on annotation is malformed or cannot be satisfied",
+                "Write config.kubernetes.io/depends-on as comma-separated "
+                "<group>/<kind>/<name> or <group>/namespaces/<namespace>/<kind>/<name> "
+                "naming objects declared in the same source.",
+            ),
+            _spec(
+                ErrorCode.DEPENDENCY_CYCLE,
+                "depends-on annotations form a cycle",
+                "Remove one of the depends-on edges named in the message so that the "
+                "objects can be applied in order.",
             ),
             _spec(
                 ErrorCode.SOURCE_FETCH,
@@ -249,6 +271,13 @@ class ConflictError(ApiError):
 
 class InvalidError(ApiError):
     """422: validation refused the object (includes immutable-field changes)."""
+
+
+class ResourceExpiredError(ApiError):
+    """410 Expired/Gone: a watch's resourceVersion or a LIST's continue token is too old.
+
+    Re-list (resourceVersion "") and watch again from the list's resourceVersion.
+    """
 
 
 class ForbiddenError(ApiError):

@@ -101,8 +101,12 @@ class Cluster(Protocol):
     for transport failures. Responses are plain dicts decoded from JSON.
     """
 
-    def resource_type(self, group: str, kind: str) -> ResourceType:
-        """The REST mapping of a group and kind (cached discovery)."""
+    def resource_type(self, group: str, kind: str, *, version: str = "") -> ResourceType:
+        """The REST mapping of a group and kind (cached discovery).
+
+        Without `version`, the preferred served version that has the kind;
+        with it, exactly that version (UnknownKindError when not served).
+        """
         ...
 
     def refresh_discovery(self) -> None:

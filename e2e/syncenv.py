@@ -1,0 +1,145 @@
+"""Pytest plugin: syncd's CRDs on the real control plane and `syncd run` as a real process.
+
+Fixtures:
+- `syncd_crds` (session): the generated CRDs applied and Established, and
+  the `syncd-system` namespace.
+- `syncd_controller` (session): `syncd run` in a subprocess against the
+  control plane, logging JSON to a file the tests can search.
+- `root_sync` (function): creates RootSyncs with unique names and deletes them
+  (and what they manage) afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from e2e.kube import wait_condition
+from syncd.devenv.controlplane import ControlPlane
+from syncd.devenv.kubehttp import KubeHttp
+from syncd.devenv.proc import wait_until
+from syncd.devenv.tools import REPO_ROOT
+
+SYSTEM_NS = "syncd-system"
+ROOT_SYNCS = f"/apis/syncd.dev/v1beta1/namespaces/{SYSTEM_NS}/rootsyncs"
+
+
+@pytest.fixture(scope="session")
+def syncd_crds(admin: KubeHttp) -> None:
+    for path in sorted((REPO_ROOT / "manifests" / "crds").glob("*.yaml")):
+        crd = yaml.safe_load(path.read_text())
+        name = crd["metadata"]["name"]
+        url = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"
+        resp = admin.apply(url, crd, manager="e2e", force=True)
+        assert resp.status in (200, 201), resp.text
+        wait_condition(admin, url, "Established")
+    resp = admin.apply(
+        f"/api/v1/namespaces/{SYSTEM_NS}",
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": SYSTEM_NS}},
+        manager="e2e",
+    )
+    assert resp.status in (200, 201), resp.text
+
+
+@dataclass
+class Controller:
+    """A running `syncd run` process."""
+
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+    env: dict[str, str] = field(repr=False)
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_controller(control_plane: ControlPlane, workdir: Path) -> Controller:
+    workdir.mkdir(parents=True, exist_ok=True)
+    log_path = workdir / "syncd.log"
+    env = {
+        **os.environ,
+        "SYNCD_KUBECONFIG": str(control_plane.kubeconfig),
+        "SYNCD_NAMESPACE": SYSTEM_NS,
+        "SYNCD_LOG_FORMAT": "json",
+        "SYNCD_LOG_LEVEL": "debug",
+        "SYNCD_CACHE_DIR": str(workdir / "cache"),
+    }
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "syncd.cli.main", "run"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=REPO_ROOT,
+        )
+    return Controller(proc=proc, log_path=log_path, env=env)
+
+
+def stop_controller(controller: Controller) -> int:
+    if controller.proc.poll() is None:
+        controller.proc.send_signal(signal.SIGTERM)
+        try:
+            controller.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            controller.proc.kill()
+            controller.proc.wait(timeout=10)
+    return controller.proc.returncode
+
+
+@pytest.fixture(scope="session")
+def syncd_controller(
+    control_plane: ControlPlane, syncd_crds: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Controller]:
+    controller = start_controller(control_plane, tmp_path_factory.mktemp("syncd"))
+    try:
+        yield controller
+    finally:
+        code = stop_controller(controller)
+        assert code == 0, f"syncd run exited {code}:\n{controller.log_text()[-4000:]}"
+
+
+def root_sync_body(
+    name: str, *, repo: str, directory: str = ".", period: str = "1s", **git: Any
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "syncd.dev/v1beta1",
+        "kind": "RootSync",
+        "metadata": {"name": name, "namespace": SYSTEM_NS},
+        "spec": {
+            "sourceType": "git",
+            "git": {"repo": repo, "dir": directory, "period": period, **git},
+        },
+    }
+
+
+def get_root_sync(admin: KubeHttp, name: str) -> dict[str, Any]:
+    resp = admin.get(f"{ROOT_SYNCS}/{name}")
+    assert resp.status == 200, resp.text
+    result: dict[str, Any] = resp.json()
+    return result
+
+
+def wait_synced(
+    admin: KubeHttp, name: str, commit: str, *, timeout: float = 60.0
+) -> dict[str, Any]:
+    """Poll until the RootSync reports `commit` as synced (sync block and Ready)."""
+
+    def probe() -> dict[str, Any] | None:
+        obj = get_root_sync(admin, name)
+        status = obj.get("status") or {}
+        if (status.get("sync") or {}).get("commit") != commit:
+            return None
+        if (status.get("summary") or {}).get("state") not in ("Synced", "Error"):
+            return None
+        return obj
+
+    return wait_until(probe, timeout=timeout, what=f"RootSync {name} at {commit[:7]}", interval=0.1)

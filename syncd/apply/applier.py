@@ -1,0 +1,201 @@
+"""Applying a plan: staged waves, bounded parallel server-side apply, readiness waits.
+
+Waves come from `core.ordering.apply_waves` over every declared object, so a
+dependency on an unchanged object is still honoured. Within a wave, objects
+planned APPLY are sent in parallel (bounded by the executor); RELEASE objects
+lose syncd's metadata through a merge patch; UNCHANGED and SKIP_MUTATION
+objects cost nothing. After a wave holding CRDs or depended-on objects, the
+applier waits until they are ready (CRDs Established, others kstatus
+Current), refreshes discovery after CRDs, and skips dependents of objects
+that failed or never became ready. One failing object never stops the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from syncd.apply.errors import object_error
+from syncd.apply.waiter import Waiter
+from syncd.core.errors import ClusterError, ErrorCode, ResourceRef, SyncdError
+from syncd.core.kstatus import KStatus
+from syncd.core.metadata import (
+    DEPENDS_ON_ANNOTATION,
+    FIELD_MANAGER,
+    SYNCD_ANNOTATIONS,
+    SYNCD_LABELS,
+)
+from syncd.core.ordering import InvalidDependsOnError, OrderResult, is_crd, parse_depends_on
+from syncd.core.plan import Action, Plan, PlannedObject
+from syncd.core.ports import Cluster, JsonObject
+from syncd.core.refs import ObjectRef
+from syncd.logging import get_logger
+
+log = get_logger("apply.applier")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApplyResult:
+    """What applying did: live bodies after apply, failures, and readiness."""
+
+    applied: Mapping[ObjectRef, JsonObject]
+    failed: frozenset[ObjectRef]
+    errors: tuple[SyncdError, ...]
+    statuses: Mapping[ObjectRef, KStatus] = field(default_factory=dict)
+    released: frozenset[ObjectRef] = frozenset()
+
+    @property
+    def all_ready(self) -> bool:
+        """Whether every applied object is Current."""
+        return all(st is KStatus.CURRENT for st in self.statuses.values())
+
+
+def release_patch() -> dict[str, Any]:
+    """A merge patch that removes every label and annotation syncd adds."""
+    return {
+        "metadata": {
+            "labels": dict.fromkeys(SYNCD_LABELS),
+            "annotations": dict.fromkeys(SYNCD_ANNOTATIONS),
+        }
+    }
+
+
+class Applier:
+    """Applies plans for one cluster identity."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        *,
+        executor: Executor,
+        waiter: Waiter,
+        field_manager: str = FIELD_MANAGER,
+    ) -> None:
+        """`executor` bounds parallelism (its max_workers is the apply concurrency)."""
+        self._cluster = cluster
+        self._executor = executor
+        self._waiter = waiter
+        self._field_manager = field_manager
+
+    def apply(self, plan: Plan, order: OrderResult, *, timeout: float) -> ApplyResult:
+        """Apply `plan` wave by wave; `timeout` bounds each readiness wait."""
+        planned = {obj.ref: obj for obj in plan.objects}
+        applied: dict[ObjectRef, JsonObject] = {}
+        failed: set[ObjectRef] = set()
+        not_ready: set[ObjectRef] = set()
+        released: set[ObjectRef] = set()
+        errors: list[SyncdError] = []
+        for index, wave in enumerate(order.waves):
+            runnable: list[PlannedObject] = []
+            for manifest in wave:
+                obj = planned.get(manifest.ref)
+                if obj is None:
+                    continue
+                blocker = self._blocked_by(obj, failed | not_ready)
+                if blocker is not None:
+                    failed.add(obj.ref)
+                    errors.append(
+                        SyncdError(
+                            f"{obj.ref} not applied: it depends on {blocker}, which failed or "
+                            "is not ready",
+                            code=ErrorCode.APPLY_FAILURE,
+                            resources=(ResourceRef(ref=obj.ref, source_path=manifest.source_path),),
+                        )
+                    )
+                    continue
+                runnable.append(obj)
+            self._run_wave(runnable, applied, failed, released, errors)
+            wait_for = order.wait_for[index] if index < len(order.wait_for) else frozenset()
+            if wait_for:
+                not_ready |= self._wait_wave(wait_for, planned, applied, failed, timeout=timeout)
+        statuses = self._waiter.wait(
+            {ref: body for ref, body in applied.items() if ref not in not_ready}, timeout=timeout
+        )
+        statuses.update(dict.fromkeys(not_ready, KStatus.IN_PROGRESS))
+        return ApplyResult(
+            applied=applied,
+            failed=frozenset(failed),
+            errors=tuple(errors),
+            statuses=statuses,
+            released=frozenset(released),
+        )
+
+    def _blocked_by(self, obj: PlannedObject, bad: set[ObjectRef]) -> ObjectRef | None:
+        if not bad or obj.manifest is None:
+            return None
+        value = obj.manifest.annotation(DEPENDS_ON_ANNOTATION)
+        if not value:
+            return None
+        try:
+            deps = parse_depends_on(value)
+        except InvalidDependsOnError:
+            return None
+        return next((dep for dep in deps if dep in bad), None)
+
+    def _run_wave(
+        self,
+        objects: list[PlannedObject],
+        applied: dict[ObjectRef, JsonObject],
+        failed: set[ObjectRef],
+        released: set[ObjectRef],
+        errors: list[SyncdError],
+    ) -> None:
+        futures: list[tuple[PlannedObject, str, Future[JsonObject]]] = []
+        for obj in objects:
+            if obj.action is Action.APPLY and obj.manifest is not None:
+                future = self._executor.submit(
+                    self._cluster.apply,
+                    obj.ref,
+                    obj.manifest.body,
+                    field_manager=self._field_manager,
+                    force=True,
+                )
+                futures.append((obj, "apply", future))
+            elif obj.action is Action.RELEASE:
+                future = self._executor.submit(
+                    self._cluster.merge_patch,
+                    obj.ref,
+                    release_patch(),
+                    field_manager=self._field_manager,
+                )
+                futures.append((obj, "release", future))
+        for obj, verb, future in futures:
+            source_path = obj.manifest.source_path if obj.manifest else ""
+            try:
+                body = future.result()
+            except ClusterError as exc:
+                failed.add(obj.ref)
+                errors.append(object_error(verb, obj.ref, source_path, exc))
+                log.warning("apply.object_failed", object=str(obj.ref), verb=verb, error=str(exc))
+                continue
+            if verb == "apply":
+                applied[obj.ref] = body
+            else:
+                released.add(obj.ref)
+
+    def _wait_wave(
+        self,
+        wait_for: frozenset[ObjectRef],
+        planned: Mapping[ObjectRef, PlannedObject],
+        applied: Mapping[ObjectRef, JsonObject],
+        failed: set[ObjectRef],
+        *,
+        timeout: float,
+    ) -> set[ObjectRef]:
+        """Wait for the wave's gating objects; return those not ready in time."""
+        known: dict[ObjectRef, JsonObject] = {}
+        for ref in wait_for:
+            if ref in failed:
+                continue
+            body = applied.get(ref)
+            if body is None:
+                obj = planned.get(ref)
+                body = dict(obj.live) if obj is not None and obj.live is not None else None
+            if body is not None:
+                known[ref] = body
+        statuses = self._waiter.wait(known, timeout=timeout)
+        if any(is_crd(ref) for ref in wait_for):
+            self._cluster.refresh_discovery()
+        return {ref for ref, st in statuses.items() if st is not KStatus.CURRENT}

@@ -1,0 +1,1 @@
+"""Inventory persistence: the ResourceGroup listing a sync's objects (its ApplySet parent)."""

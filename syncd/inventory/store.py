@@ -1,0 +1,153 @@
+"""Reads and writes one sync's ResourceGroup.
+
+The ResourceGroup has the sync's name and namespace, lists every managed
+object (group, kind, namespace, name) and is the ApplySet parent: it carries
+the `applyset.kubernetes.io/id` label and the tooling, contains-group-kinds
+and additional-namespaces annotations; members carry the part-of label (the
+planner adds it). Writes are server-side applies by field manager `syncd`,
+skipped when the record would not change, so a steady sync writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from syncd import __version__
+from syncd.api.resourcegroup import (
+    InventoryEntry,
+    InventoryStatusEntry,
+    ResourceGroup,
+    ResourceStatus,
+    parse_resource_group,
+)
+from syncd.api.wire import API_VERSION
+from syncd.core.errors import ClusterError
+from syncd.core.inventory import InventorySet, applyset_id
+from syncd.core.metadata import (
+    APPLYSET_GROUP_KINDS_ANNOTATION,
+    APPLYSET_ID_LABEL,
+    APPLYSET_NAMESPACES_ANNOTATION,
+    APPLYSET_TOOLING_ANNOTATION,
+    FIELD_MANAGER,
+    MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
+)
+from syncd.core.ports import Cluster
+from syncd.core.refs import ObjectRef
+from syncd.core.sync import INVENTORY_KIND, SYNCD_GROUP, SYNCD_VERSION, SyncId
+
+TOOLING = f"syncd/{__version__}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Inventory:
+    """What the ResourceGroup said when it was read."""
+
+    refs: InventorySet
+    exists: bool
+
+
+class InventoryStore:
+    """The ResourceGroup of one sync."""
+
+    def __init__(self, cluster: Cluster, *, sync: SyncId) -> None:
+        """Bind the store to a sync; nothing is read yet."""
+        self._cluster = cluster
+        self._sync = sync
+        self._ref = ObjectRef(
+            group=SYNCD_GROUP,
+            version=SYNCD_VERSION,
+            kind=INVENTORY_KIND,
+            namespace=sync.namespace,
+            name=sync.name,
+        )
+        self._last_written: tuple[frozenset[ObjectRef], str] | None = None
+        self._last_statuses: Mapping[ObjectRef, ResourceStatus] | None = None
+
+    @property
+    def ref(self) -> ObjectRef:
+        """The ResourceGroup's identity."""
+        return self._ref
+
+    @property
+    def applyset_id(self) -> str:
+        """The ApplySet id members carry in `applyset.kubernetes.io/part-of`."""
+        return applyset_id(
+            self._sync.name, namespace=self._sync.namespace, kind=INVENTORY_KIND, group=SYNCD_GROUP
+        )
+
+    def load(self) -> Inventory:
+        """Read the ResourceGroup (one GET); an absent one is an empty inventory."""
+        live = self._cluster.get(self._ref)
+        if live is None:
+            return Inventory(refs=InventorySet(), exists=False)
+        group = parse_resource_group(live)
+        tooling = (group.metadata.annotations or {}).get(APPLYSET_TOOLING_ANNOTATION, "")
+        if tooling and tooling.rpartition("/")[0] != "syncd":
+            raise ClusterError(
+                f"ResourceGroup {self._sync.namespace}/{self._sync.name} is an ApplySet managed "
+                f"by {tooling!r}, not syncd; delete it or rename the sync"
+            )
+        refs = InventorySet.of(group.refs())
+        self._last_written = (refs.refs, tooling)
+        return Inventory(refs=refs, exists=True)
+
+    def record(self, refs: InventorySet) -> bool:
+        """Apply the ResourceGroup listing exactly `refs`; False when it was already so."""
+        if self._last_written == (refs.refs, TOOLING):
+            return False
+        self._cluster.apply(self._ref, self._body(refs), field_manager=FIELD_MANAGER, force=True)
+        self._last_written = (refs.refs, TOOLING)
+        return True
+
+    def record_statuses(self, statuses: Mapping[ObjectRef, ResourceStatus]) -> bool:
+        """Write per-object kstatus to the ResourceGroup's status; False when unchanged."""
+        if self._last_statuses == statuses:
+            return False
+        live = self._cluster.get(self._ref)
+        if live is None:
+            return False
+        entries = [
+            InventoryStatusEntry(
+                group=ref.group, kind=ref.kind, namespace=ref.namespace, name=ref.name, status=st
+            ).model_dump(mode="json", by_alias=True, exclude_none=True)
+            for ref, st in sorted(statuses.items())
+        ]
+        body: dict[str, Any] = dict(live)
+        body["status"] = {
+            "observedGeneration": live.get("metadata", {}).get("generation"),
+            "resourceCount": len(entries),
+            "resourceStatuses": entries,
+        }
+        self._cluster.replace_status(self._ref, body)
+        self._last_statuses = dict(statuses)
+        return True
+
+    def _body(self, refs: InventorySet) -> dict[str, Any]:
+        group = ResourceGroup.model_validate(
+            {
+                "apiVersion": API_VERSION,
+                "kind": INVENTORY_KIND,
+                "metadata": {
+                    "name": self._sync.name,
+                    "namespace": self._sync.namespace,
+                    "labels": {
+                        APPLYSET_ID_LABEL: self.applyset_id,
+                        MANAGED_BY_LABEL: MANAGED_BY_VALUE,
+                    },
+                    "annotations": {
+                        APPLYSET_TOOLING_ANNOTATION: TOOLING,
+                        APPLYSET_GROUP_KINDS_ANNOTATION: refs.group_kinds(),
+                        APPLYSET_NAMESPACES_ANNOTATION: refs.additional_namespaces(
+                            parent_namespace=self._sync.namespace
+                        ),
+                    },
+                },
+                "spec": {"resources": [InventoryEntry.from_ref(ref) for ref in refs]},
+            }
+        )
+        body = group.to_object()
+        body.pop("status", None)
+        return body

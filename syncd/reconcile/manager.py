@@ -1,0 +1,190 @@
+"""Watches sync objects and keeps one worker (and one poll job) per sync.
+
+A new RootSync gets a worker and an immediate run; a spec change (a new
+metadata.generation) triggers a run at once; a deleted one stops its worker
+(its objects are orphaned: they stay). Status writes change no generation, so
+they trigger nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from syncd.api.duration import parse_duration
+from syncd.core.errors import ClusterError, ResourceExpiredError
+from syncd.core.ports import Cluster, JsonObject, WatchEventType
+from syncd.core.sync import SYNCD_GROUP, SyncId, SyncKind
+from syncd.logging import get_logger
+from syncd.reconcile.worker import SyncWorker, TriggerReason
+
+log = get_logger("reconcile.manager")
+DEFAULT_PERIOD = dt.timedelta(seconds=15)
+
+
+class Scheduler(Protocol):
+    """What the manager needs from the poll scheduler (schedule/ provides it)."""
+
+    def schedule(self, sync: SyncId, *, period: dt.timedelta, trigger: Callable[[], None]) -> None:
+        """Poll `sync` every `period`."""
+        ...
+
+    def unschedule(self, sync: SyncId) -> None:
+        """Stop polling `sync`."""
+        ...
+
+
+@dataclass(kw_only=True)
+class _Entry:
+    worker: SyncWorker
+    obj: JsonObject
+    generation: int
+
+
+RunnerFactory = Callable[
+    [SyncId, Callable[[], JsonObject | None]], Callable[[frozenset[TriggerReason]], bool]
+]
+
+
+def _period_of(obj: JsonObject) -> dt.timedelta:
+    git = (obj.get("spec") or {}).get("git") or {}
+    try:
+        return parse_duration(str(git.get("period") or "15s"))
+    except ValueError:
+        return DEFAULT_PERIOD
+
+
+class SyncManager:
+    """Owns the workers of every RootSync in one namespace."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        *,
+        namespace: str,
+        scheduler: Scheduler,
+        runner_factory: RunnerFactory,
+        stop: threading.Event,
+    ) -> None:
+        """`runner_factory(sync, latest)` builds the run function of one sync's worker."""
+        self._cluster = cluster
+        self._namespace = namespace
+        self._scheduler = scheduler
+        self._factory = runner_factory
+        self._stop = stop
+        self._lock = threading.Lock()
+        self._entries: dict[SyncId, _Entry] = {}
+        self._thread = threading.Thread(target=self._watch_loop, name="sync-manager", daemon=True)
+
+    def start(self) -> None:
+        """Start watching."""
+        self._thread.start()
+
+    def shutdown(self, *, timeout: float = 30.0) -> None:
+        """Stop every worker (letting a running apply finish its current request)."""
+        self._stop.set()
+        with self._lock:
+            entries = list(self._entries.items())
+            self._entries.clear()
+        for sync, entry in entries:
+            self._scheduler.unschedule(sync)
+            entry.worker.stop(timeout=timeout)
+        self._thread.join(timeout=5)
+
+    def syncs(self) -> list[SyncId]:
+        """The syncs being managed."""
+        with self._lock:
+            return sorted(self._entries)
+
+    def latest(self, sync: SyncId) -> JsonObject | None:
+        """The newest copy of a sync object seen by the watch."""
+        with self._lock:
+            entry = self._entries.get(sync)
+            return entry.obj if entry else None
+
+    def _watch_loop(self) -> None:
+        rtype = None
+        resource_version = ""
+        while not self._stop.is_set():
+            try:
+                if rtype is None:
+                    rtype = self._cluster.resource_type(SYNCD_GROUP, SyncKind.ROOT_SYNC.value)
+                if not resource_version:
+                    listed = self._cluster.list(rtype, namespace=self._namespace)
+                    self._resync({self._id(o): o for o in listed.items})
+                    resource_version = listed.resource_version
+                for event in self._cluster.watch(
+                    rtype,
+                    namespace=self._namespace,
+                    resource_version=resource_version,
+                    timeout_seconds=60,
+                ):
+                    if self._stop.is_set():
+                        return
+                    meta = event.object.get("metadata") or {}
+                    resource_version = meta.get("resourceVersion", resource_version)
+                    if event.type is WatchEventType.BOOKMARK:
+                        continue
+                    if event.type is WatchEventType.DELETED:
+                        self._remove(self._id(event.object))
+                    elif event.type in (WatchEventType.ADDED, WatchEventType.MODIFIED):
+                        self._upsert(event.object)
+            except ResourceExpiredError:
+                resource_version = ""
+            except ClusterError as exc:
+                log.warning("reconcile.watch_failed", error=str(exc))
+                resource_version = ""
+                self._stop.wait(1.0)
+
+    def _id(self, obj: JsonObject) -> SyncId:
+        meta = obj.get("metadata") or {}
+        return SyncId(
+            kind=SyncKind.ROOT_SYNC,
+            namespace=str(meta.get("namespace", self._namespace)),
+            name=str(meta.get("name")),
+        )
+
+    def _resync(self, current: dict[SyncId, JsonObject]) -> None:
+        with self._lock:
+            gone = [sync for sync in self._entries if sync not in current]
+        for sync in gone:
+            self._remove(sync)
+        for obj in current.values():
+            self._upsert(obj)
+
+    def _upsert(self, obj: JsonObject) -> None:
+        sync = self._id(obj)
+        generation = int((obj.get("metadata") or {}).get("generation") or 0)
+        with self._lock:
+            entry = self._entries.get(sync)
+            if entry is None:
+                worker = SyncWorker(sync, run=self._factory(sync, lambda: self.latest(sync)))
+                entry = _Entry(worker=worker, obj=obj, generation=generation)
+                self._entries[sync] = entry
+                created = True
+            else:
+                created = False
+                changed = generation != entry.generation
+                entry.obj, entry.generation = obj, generation
+        if created:
+            log.info("reconcile.sync_added", sync=str(sync))
+            entry.worker.start()
+            entry.worker.trigger(TriggerReason.STARTUP)
+        elif changed:
+            log.info("reconcile.spec_changed", sync=str(sync), generation=generation)
+            entry.worker.trigger(TriggerReason.SPEC_CHANGE)
+        self._scheduler.schedule(
+            sync, period=_period_of(obj), trigger=lambda: entry.worker.trigger(TriggerReason.POLL)
+        )
+
+    def _remove(self, sync: SyncId) -> None:
+        with self._lock:
+            entry = self._entries.pop(sync, None)
+        if entry is None:
+            return
+        log.info("reconcile.sync_removed", sync=str(sync))
+        self._scheduler.unschedule(sync)
+        entry.worker.stop()

@@ -1,0 +1,290 @@
+"""One sync run: fetch, parse, validate, plan, record, apply, prune, record, report.
+
+Only this module moves values from one stage to the next. A run whose remote
+revision has not moved since the last run reuses the parsed manifests: it
+fetches, renders and parses nothing and only compares the live objects (one
+LIST per managed type) with the last applied state, re-applying what drifted.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from syncd.api.duration import parse_duration
+from syncd.api.models import RootSync, parse_root_sync
+from syncd.api.resourcegroup import ResourceStatus
+from syncd.apply.applier import Applier, ApplyResult
+from syncd.apply.live import LiveReader
+from syncd.apply.pruner import Pruner, PruneResult
+from syncd.apply.waiter import Waiter
+from syncd.core.errors import ClusterError, SourceFetchError, SyncdError, SyncSpecError
+from syncd.core.inventory import InventorySet
+from syncd.core.kstatus import KStatus
+from syncd.core.ordering import OrderResult, apply_waves
+from syncd.core.plan import Plan
+from syncd.core.plan import PruneGuard as PlanPruneGuard
+from syncd.core.ports import Clock, Cluster, JsonObject, Source
+from syncd.core.refs import ObjectRef
+from syncd.core.results import ValidationResult
+from syncd.core.sync import SyncId
+from syncd.inventory.store import InventoryStore
+from syncd.logging import get_logger
+from syncd.parse.decode import decode_directory
+from syncd.parse.validate import ScopeRules, validate
+from syncd.plan.plan import build_plan
+from syncd.reconcile.events import announce
+from syncd.reconcile.sources import source_for
+from syncd.reconcile.worker import TriggerReason
+from syncd.status.events import EventRecorder
+from syncd.status.report import RunReport, StageReport, SyncCounts
+from syncd.status.writer import StatusWriter
+
+log = get_logger("reconcile.pipeline")
+RENDERING_NOT_REQUIRED = "Rendering not required: plain manifests"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Parsed:
+    """The validated content of one commit, kept while the commit does not move."""
+
+    commit: str
+    validation: ValidationResult
+    parse_errors: tuple[SyncdError, ...]
+    order: OrderResult
+
+    @property
+    def complete(self) -> bool:
+        """Whether every file parsed (otherwise nothing may be pruned)."""
+        return not self.parse_errors
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PipelinePorts:
+    """What a pipeline talks to."""
+
+    cluster: Cluster
+    clock: Clock
+    executor: Executor
+    cache_dir: Path
+    stop: threading.Event
+
+
+class Pipeline:
+    """Runs one sync; owned by that sync's worker thread."""
+
+    def __init__(
+        self, sync: SyncId, *, ports: PipelinePorts, latest: Callable[[], JsonObject | None]
+    ) -> None:
+        """`latest` returns the newest known copy of the sync object (None once deleted)."""
+        self._sync = sync
+        self._ports = ports
+        self._latest = latest
+        cluster = ports.cluster
+        self._inventory = InventoryStore(cluster, sync=sync)
+        waiter = Waiter(cluster, clock=ports.clock, executor=ports.executor, stop=ports.stop)
+        self._applier = Applier(cluster, executor=ports.executor, waiter=waiter)
+        self._pruner = Pruner(cluster, executor=ports.executor)
+        self._reader = LiveReader(cluster, executor=ports.executor)
+        self._status = StatusWriter(cluster, clock=ports.clock)
+        self._events = EventRecorder(cluster, clock=ports.clock)
+        self._source: Source | None = None
+        self._source_key: tuple[Any, ...] = ()
+        self._parsed: Parsed | None = None
+
+    @property
+    def ref(self) -> ObjectRef:
+        """The sync object's identity."""
+        return ObjectRef(
+            group="syncd.dev",
+            version="v1beta1",
+            kind=self._sync.kind.value,
+            namespace=self._sync.namespace,
+            name=self._sync.name,
+        )
+
+    def run(self, reasons: frozenset[TriggerReason]) -> bool:
+        """One run; True when it finished without errors worth retrying."""
+        obj = self._latest()
+        if obj is None:
+            return True
+        generation = int(obj.get("metadata", {}).get("generation") or 0)
+        bound = log.bind(sync=str(self._sync), reasons=sorted(reasons))
+        try:
+            sync = parse_root_sync(obj)
+        except SyncSpecError as exc:
+            self._report(
+                obj,
+                RunReport(
+                    generation=generation,
+                    source=StageReport(errors=(exc,)),
+                    stalled_reason="InvalidSpec",
+                ),
+            )
+            return True
+        if sync.spec.suspend:
+            self._report(obj, RunReport(generation=generation, suspended=True))
+            return True
+        try:
+            report = self._sync_once(sync, generation, bound)
+        except SourceFetchError as exc:
+            bound.warning("reconcile.source_failed", error=str(exc))
+            report = RunReport(
+                generation=generation,
+                source=StageReport(errors=(exc,)),
+                stalled_reason="SourceError",
+            )
+        except SyncSpecError as exc:
+            report = RunReport(
+                generation=generation,
+                source=StageReport(errors=(exc,)),
+                stalled_reason="InvalidSpec",
+            )
+        except ClusterError as exc:
+            bound.warning("reconcile.cluster_failed", error=str(exc))
+            report = RunReport(
+                generation=generation,
+                commit=self._commit(),
+                sync=StageReport(commit=self._commit(), errors=(exc,)),
+            )
+        self._report(self._latest() or obj, report)
+        return not report.errors or report.stalled_reason == "InvalidSpec"
+
+    def _commit(self) -> str:
+        return self._parsed.commit if self._parsed else ""
+
+    def _report(self, obj: JsonObject, report: RunReport) -> None:
+        status, changed = self._status.write(self.ref, report, live=obj)
+        if changed and status is not None:
+            announce(self._events, obj, report)
+
+    def _sync_once(self, sync: RootSync, generation: int, bound: Any) -> RunReport:
+        source = self._source_for(sync)
+        commit = source.resolve()
+        parsed = self._parsed
+        if parsed is None or parsed.commit != commit:
+            snapshot = source.fetch(commit)
+            parsed = self._parse(commit, snapshot.directory)
+            self._parsed = parsed
+            bound.info(
+                "reconcile.parsed",
+                commit=commit[:12],
+                objects=len(parsed.validation.manifests),
+                errors=len(parsed.parse_errors) + len(parsed.validation.errors),
+            )
+        inventory = self._inventory.load()
+        declared = parsed.validation.manifests
+        kinds = {(m.ref.group, m.ref.kind) for m in declared} | {
+            (r.group, r.kind) for r in inventory.refs
+        }
+        live = self._reader.read(kinds)
+        guard = sync.spec.override.prune
+        plan = build_plan(
+            desired=[m for m in declared if m.ref not in parsed.order.excluded],
+            inventory=inventory.refs.refs,
+            live=live.objects,
+            sync_id=self._sync.manager,
+            applyset_id=self._inventory.applyset_id,
+            commit=commit,
+            prune_guard=PlanPruneGuard(
+                max_deletes=guard.max_deletes if guard else None,
+                max_delete_percent=guard.max_delete_percent if guard else None,
+            ),
+            can_prune=parsed.complete and live.complete,
+            retain=parsed.validation.rejected | parsed.order.excluded,
+        )
+        self._inventory.record(InventorySet.pre_apply(inventory.refs, plan.managed))
+        timeout = parse_duration(sync.spec.override.reconcile_timeout).total_seconds()
+        applied = self._applier.apply(plan, parsed.order, timeout=timeout)
+        pruned = self._pruner.prune(plan)
+        self._inventory.record(
+            InventorySet.post_prune(plan.managed, failed_removals=pruned.failed, kept=plan.kept)
+        )
+        self._inventory.record_statuses(self._statuses(plan, applied, live.objects))
+        bound.info(
+            "reconcile.synced",
+            commit=commit[:12],
+            applied=len(applied.applied),
+            unchanged=len(plan.unchanged),
+            pruned=len(pruned.pruned),
+            failed=len(applied.failed) + len(pruned.failed),
+        )
+        return self._run_report(
+            generation, commit, parsed, plan, applied, pruned, extra_errors=live.errors
+        )
+
+    def _source_for(self, sync: RootSync) -> Source:
+        key = (sync.spec.model_dump_json(include={"source_type", "git"}),)
+        if self._source is None or key != self._source_key:
+            timeout = parse_duration(sync.spec.override.api_server_timeout).total_seconds()
+            self._source, _ = source_for(
+                self._ports.cluster, sync, cache_dir=self._ports.cache_dir, timeout=max(timeout, 30)
+            )
+            self._source_key = key
+            self._parsed = None
+        return self._source
+
+    def _parse(self, commit: str, directory: Path) -> Parsed:
+        decoded = decode_directory(directory)
+
+        def is_namespaced(group: str, kind: str) -> bool | None:
+            try:
+                return self._ports.cluster.resource_type(group, kind).namespaced
+            except ClusterError:
+                return None
+
+        validation = validate(decoded.manifests, scope=ScopeRules(is_namespaced=is_namespaced))
+        order = apply_waves(validation.manifests)
+        return Parsed(
+            commit=commit, validation=validation, parse_errors=decoded.errors, order=order
+        )
+
+    @staticmethod
+    def _statuses(
+        plan: Plan, applied: ApplyResult, live: Mapping[ObjectRef, JsonObject]
+    ) -> dict[ObjectRef, ResourceStatus]:
+        result: dict[ObjectRef, ResourceStatus] = {}
+        for ref in plan.managed:
+            status = applied.statuses.get(ref)
+            if status is None:
+                status = KStatus.CURRENT if ref in live else KStatus.UNKNOWN
+            if ref in applied.failed:
+                status = KStatus.FAILED
+            result[ref] = ResourceStatus(status.value)
+        return result
+
+    @staticmethod
+    def _run_report(
+        generation: int,
+        commit: str,
+        parsed: Parsed,
+        plan: Plan,
+        applied: ApplyResult,
+        pruned: PruneResult,
+        *,
+        extra_errors: tuple[SyncdError, ...],
+    ) -> RunReport:
+        source_errors = parsed.parse_errors + parsed.validation.errors + parsed.order.errors
+        sync_errors = plan.errors + applied.errors + pruned.errors + extra_errors
+        failed = len(applied.failed) + len(pruned.failed)
+        return RunReport(
+            generation=generation,
+            commit=commit,
+            source=StageReport(commit=commit, errors=source_errors),
+            rendering=StageReport(commit=commit),
+            rendering_message=RENDERING_NOT_REQUIRED,
+            sync=StageReport(commit=commit, errors=sync_errors),
+            counts=SyncCounts(
+                applied=len(applied.applied),
+                unchanged=len(plan.unchanged),
+                pruned=len(pruned.pruned),
+                failed=failed,
+                total=len(parsed.validation.manifests),
+            ),
+            synced=not source_errors and not sync_errors and applied.all_ready,
+            in_progress=not applied.all_ready,
+        )

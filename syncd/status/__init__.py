@@ -1,0 +1,1 @@
+"""Reporting: the sync object's status subresource, Kubernetes Events."""
