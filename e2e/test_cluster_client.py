@@ -7,7 +7,7 @@ JSON requests, including the error shapes `syncd.cluster.errors` translates.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -400,7 +400,7 @@ def test_the_token_never_appears_in_errors(
 ) -> None:
     token = connection.bearer_token
     errors: list[ClusterError] = []
-    attempts = [
+    attempts: list[Callable[[], object]] = [
         lambda: client.impersonating("alice").get(cm_ref(namespace, "x")),
         lambda: client.apply(
             cm_ref(namespace, "bad"),

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from syncd import __version__
-from syncd.cli import errors_cmd, run_cmd
+from syncd.cli import errors_cmd, run_cmd, status_cmd
 
 DESCRIPTION = """\
 syncd keeps Kubernetes clusters exactly as declared in Git, OCI artifacts or
@@ -17,6 +17,8 @@ RepoSync manages one tenant namespace. `kubectl get rootsync` shows the truth.
 
 EPILOG = """\
 examples:
+  syncd run                    run the controller (configured by SYNCD_* variables)
+  syncd status --resources     every sync's state, commit, errors and objects
   syncd errors                 list every error code and what to do about it
   syncd errors SD2006          explain one code (the prune guard)
 
@@ -36,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"syncd {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     run_cmd.register(commands)
+    status_cmd.register(commands)
     errors_cmd.register(commands)
     return parser
 

@@ -214,7 +214,13 @@ class Pipeline:
             failed=len(applied.failed) + len(pruned.failed),
         )
         return self._run_report(
-            generation, commit, parsed, plan, applied, pruned, extra_errors=live.errors
+            generation=generation,
+            commit=commit,
+            parsed=parsed,
+            plan=plan,
+            applied=applied,
+            pruned=pruned,
+            extra_errors=live.errors,
         )
 
     def _source_for(self, sync: RootSync) -> Source:
@@ -259,13 +265,13 @@ class Pipeline:
 
     @staticmethod
     def _run_report(
+        *,
         generation: int,
         commit: str,
         parsed: Parsed,
         plan: Plan,
         applied: ApplyResult,
         pruned: PruneResult,
-        *,
         extra_errors: tuple[SyncdError, ...],
     ) -> RunReport:
         source_errors = parsed.parse_errors + parsed.validation.errors + parsed.order.errors

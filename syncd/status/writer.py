@@ -66,8 +66,9 @@ class StatusWriter:
         live: Mapping[str, Any] | None = None,
         fetch: Callable[[], JsonObject | None] | None = None,
     ) -> tuple[SyncObjectStatus | None, bool]:
-        """Write the status for `report`; returns it (None if the object is gone) and
-        whether anything was written.
+        """Write the status for `report` unless nothing but timestamps would change.
+
+        Returns the status (None if the object is gone) and whether it was written.
 
         `live` is the latest known copy of the object (saves a GET); `fetch`
         re-reads it after a conflict (defaults to a GET).

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +30,6 @@ from syncd.core.errors import (
     InvalidError,
     NotFoundError,
     ResourceExpiredError,
-    UnknownKindError,
 )
 from syncd.core.ports import (
     Clock,
@@ -47,6 +45,8 @@ from syncd.core.refs import ObjectRef
 from .fake_failures import Failures, FakeVerb, Target
 from .fake_fields import json_merge_patch
 from .fake_objects import (
+    FakeDiscovery,
+    SystemClock,
     check_body,
     check_resource_version,
     compile_selector,
@@ -66,24 +66,13 @@ class _Stored:
     ownership: Ownership
 
 
-class _SystemClock:
-    def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC)
-
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-
 class FakeCluster:
     """An in-memory cluster serving `types` (the first type per group and kind is preferred)."""
 
     def __init__(self, types: Iterable[ResourceType], *, clock: Clock | None = None) -> None:
         self._lock = threading.RLock()
-        self._clock: Clock = clock or _SystemClock()
-        self._types: dict[tuple[str, str], list[ResourceType]] = {}
-        self._pending: list[ResourceType] = []
-        for rtype in types:
-            self._types.setdefault((rtype.group, rtype.kind), []).append(rtype)
+        self._clock: Clock = clock or SystemClock()
+        self._discovery = FakeDiscovery(types)
         self._objects: dict[ObjectRef, _Stored] = {}
         self._events: list[tuple[int, WatchEvent]] = []
         self._rv = 1
@@ -112,7 +101,7 @@ class FakeCluster:
     def register_type(self, rtype: ResourceType) -> None:
         """Serve a new type (a CRD became Established); visible after `refresh_discovery()`."""
         with self._lock:
-            self._pending.append(rtype)
+            self._discovery.register(rtype)
 
     def compact(self) -> None:
         """Drop the watch history: watching from an older resourceVersion then expires (410)."""
@@ -137,22 +126,12 @@ class FakeCluster:
     def resource_type(self, group: str, kind: str, *, version: str = "") -> ResourceType:
         """The served type (exactly `version` when given); UnknownKindError otherwise."""
         with self._lock:
-            served = self._types.get((group, kind), [])
-            found = next((t for t in served if t.version == version), None) if version else None
-            if found is None and not version and served:
-                found = served[0]
-            if found is None:
-                group_kind = f"{kind}.{group}" if group else kind
-                wanted = f" version {version}" if version else ""
-                raise UnknownKindError(f"the cluster serves no{wanted} kind {group_kind}")
-            return found
+            return self._discovery.resource_type(group, kind, version=version)
 
     def refresh_discovery(self) -> None:
         """Make registered types visible."""
         with self._lock:
-            for rtype in self._pending:
-                self._types.setdefault((rtype.group, rtype.kind), []).append(rtype)
-            self._pending.clear()
+            self._discovery.refresh()
 
     # -- the Cluster verbs -----------------------------------------------
 
@@ -237,10 +216,10 @@ class FakeCluster:
             self._record(FakeVerb.MERGE_PATCH, ref)
             key, rtype = self._key(ref)
             stored = self._require(key, rtype)
-            content = {k: v for k, v in patch.items() if k != "status"}
-            live = json_merge_patch(stored.obj, content)
+            main = {k: v for k, v in patch.items() if k != "status"}
+            live = json_merge_patch(stored.obj, main)
             ownership = stored.ownership.copy()
-            patch_fields(content, ownership, manager=field_manager)
+            patch_fields(main, ownership, manager=field_manager)
             return self._commit(key, rtype, live, ownership, dry_run=False)
 
     def replace_status(self, ref: ObjectRef, obj: Mapping[str, Any]) -> JsonObject:
@@ -265,7 +244,7 @@ class FakeCluster:
             name = str(metadata.get("name") or ref.name or "")
             if not name and metadata.get("generateName"):
                 self._uids += 1
-                name = f"{metadata.pop('generateName')}{self._uids:05x}"
+                name = f"{metadata['generateName']}{self._uids:05x}"
             if not name:
                 raise InvalidError(
                     f"{ref.kind} is invalid: metadata.name: name or generateName is required",

@@ -1,4 +1,4 @@
-"""Object-level rules behind FakeCluster: request checks, skeletons and selection.
+"""Object-level rules behind FakeCluster: discovery, request checks, skeletons, selection.
 
 Each function mirrors one check or answer of the real API server closely
 enough for unit tests: BadRequest for bodies that disagree with the request,
@@ -7,14 +7,60 @@ Conflict for stale resourceVersions, label-selected LIST and WATCH.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+import time
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from syncd.core.errors import ApiError, ConflictError
+from syncd.core.errors import ApiError, ConflictError, UnknownKindError
 from syncd.core.ports import JsonObject, ResourceType
 from syncd.core.refs import ObjectRef
 
 from .fake_selectors import LabelSelector, SelectorError, parse_selector
+
+
+class SystemClock:
+    """The real UTC time (the default when a test injects no clock)."""
+
+    def now(self) -> dt.datetime:
+        """The current UTC time."""
+        return dt.datetime.now(dt.UTC)
+
+    def monotonic(self) -> float:
+        """Monotonic seconds."""
+        return time.monotonic()
+
+
+class FakeDiscovery:
+    """Served types by (group, kind), first preferred; registered types wait for refresh()."""
+
+    def __init__(self, types: Iterable[ResourceType]) -> None:
+        self._types: dict[tuple[str, str], list[ResourceType]] = {}
+        self._pending: list[ResourceType] = []
+        for rtype in types:
+            self._types.setdefault((rtype.group, rtype.kind), []).append(rtype)
+
+    def register(self, rtype: ResourceType) -> None:
+        """Serve `rtype` after the next refresh()."""
+        self._pending.append(rtype)
+
+    def refresh(self) -> None:
+        """Make registered types visible."""
+        for rtype in self._pending:
+            self._types.setdefault((rtype.group, rtype.kind), []).append(rtype)
+        self._pending.clear()
+
+    def resource_type(self, group: str, kind: str, *, version: str = "") -> ResourceType:
+        """The preferred served type, or exactly `version`; UnknownKindError (SD1021) if none."""
+        served = self._types.get((group, kind), [])
+        if not version and served:
+            return served[0]
+        found = next((t for t in served if t.version == version), None) if version else None
+        if found is None:
+            group_kind = f"{kind}.{group}" if group else kind
+            wanted = f" version {version} of" if version else ""
+            raise UnknownKindError(f"the cluster serves no{wanted} kind {group_kind}")
+        return found
 
 
 def group_kind(rtype: ResourceType) -> str:

@@ -252,9 +252,20 @@ def test_list_is_per_namespace_or_across_all(cluster: FakeCluster) -> None:
     assert cluster.list(DEPLOYMENT).items == ()
 
 
-def test_malformed_selectors_are_bad_requests(cluster: FakeCluster) -> None:
-    with pytest.raises(ApiError, match="invalid label key") as info:
-        cluster.list(CONFIGMAP, label_selector="bad key!=x")
+@pytest.mark.parametrize(
+    ("selector", "problem"),
+    [
+        ("bad key!=x", "invalid label key"),
+        ("app in (web", "unbalanced parenthesis"),
+        ("app in ()", "needs at least one value"),
+        ("app=bad value", "invalid label value"),
+    ],
+)
+def test_malformed_selectors_are_bad_requests(
+    cluster: FakeCluster, selector: str, problem: str
+) -> None:
+    with pytest.raises(ApiError, match=problem) as info:
+        cluster.list(CONFIGMAP, label_selector=selector)
     assert info.value.status == 400
 
 
@@ -303,7 +314,7 @@ def test_create_refuses_duplicates_and_supports_generate_name(cluster: FakeClust
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "ev-"}},
     )
     assert generated["metadata"]["name"].startswith("ev-")
-    assert "generateName" not in generated["metadata"]
+    assert generated["metadata"]["generateName"] == "ev-"
     with pytest.raises(InvalidError):
         cluster.create(cm_ref(""), {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}})
 
