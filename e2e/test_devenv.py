@@ -18,7 +18,7 @@ from syncd.devenv.tools import REPO_ROOT, Tools
 pytestmark = pytest.mark.e2e
 
 
-def test_demo_serves_examples_and_a_working_kubectl_then_stops_on_sigterm(
+def test_demo_syncs_examples_follows_a_commit_and_stops_on_sigterm(
     tools: Tools, tmp_path: Path
 ) -> None:
     env = {**os.environ, "SYNCD_TOOLS_DIR": str(tools.bin_dir), "PYTHONUNBUFFERED": "1"}
@@ -44,6 +44,12 @@ def test_demo_serves_examples_and_a_working_kubectl_then_stops_on_sigterm(
 
         wait_until(running, timeout=120, what="demo running", interval=0)
         output = "".join(lines)
+        # The main job: the RootSync reached Ready at both commits.
+        synced = re.findall(r"^root\s+True\s+Synced\s+([0-9a-f]{7})\s+0\s", output, re.MULTILINE)
+        assert len(synced) == 2, output
+        assert synced[0] != synced[1]
+        assert "Hello again, from a new commit" in output
+        assert re.search(r"deployment.apps/web\s+2/2", output), output
         kubectl = re.search(r"try:\s+(\S+) get namespaces", output)
         repo = re.search(r"git repo:\s+(\S+) \(branch main, ([0-9a-f]{7})\)", output)
         assert kubectl, output
@@ -64,7 +70,9 @@ def test_demo_serves_examples_and_a_working_kubectl_then_stops_on_sigterm(
             timeout=60,
             env=git_env(),
         )
-        assert remote.stdout.startswith(repo.group(2))
+        assert synced[0] == repo.group(2)
+        # The demo's second commit is the branch head the RootSync followed.
+        assert remote.stdout.startswith(synced[1])
     finally:
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=60)

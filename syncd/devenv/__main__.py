@@ -18,6 +18,7 @@ from pathlib import Path
 from types import FrameType
 
 from syncd.devenv.controlplane import ControlPlane
+from syncd.devenv.demo import run_demo
 from syncd.devenv.gitrepo import GitRepo, read_tree
 from syncd.devenv.gitserver import GitHttpServer
 from syncd.devenv.proc import ServerError
@@ -92,7 +93,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Start a control plane and a Git server holding examples/, then wait."""
+    """Sync examples/ from a real Git server with `syncd run`, follow a commit, then wait."""
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="syncd-demo-"))
     examples = REPO_ROOT / "examples" / args.example
     if not examples.is_dir():
@@ -112,7 +113,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 _show_plane(plane)
                 _say(f"  git repo:   {server.repo_url('examples')} (branch main, {sha[:7]})")
                 _say(f"  directory:  {args.example}/")
-                _wait(stop, once=args.once)
+                syncd = run_demo(
+                    plane,
+                    repo,
+                    repo_url=server.repo_url("examples"),
+                    example=args.example,
+                    workdir=workdir,
+                    say=_say,
+                )
+                try:
+                    _say(f"[demo] edit {repo.work_path} and `git commit` + `git push` to see more")
+                    _wait(stop, once=args.once)
+                finally:
+                    syncd.stop(timeout=30)
         finally:
             plane.stop()
             _say(f"[devenv] stopped in {plane.teardown_seconds:.2f}s")
@@ -128,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, handler, helptext in (
         ("cluster", cmd_cluster, "start a control plane and wait (make cluster)"),
-        ("demo", cmd_demo, "control plane plus a Git server holding examples/ (make demo)"),
+        ("demo", cmd_demo, "sync examples/ from Git into a local cluster (make demo)"),
     ):
         sub = commands.add_parser(name, help=helptext, description=helptext)
         sub.add_argument("--workdir", help="where to keep state (default: a new temp dir)")
