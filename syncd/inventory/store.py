@@ -23,7 +23,7 @@ from syncd.api.resourcegroup import (
     parse_resource_group,
 )
 from syncd.api.wire import API_VERSION
-from syncd.core.errors import ClusterError
+from syncd.core.errors import ClusterError, ConflictError
 from syncd.core.inventory import InventorySet, applyset_id
 from syncd.core.metadata import (
     APPLYSET_GROUP_KINDS_ANNOTATION,
@@ -34,7 +34,7 @@ from syncd.core.metadata import (
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
 )
-from syncd.core.ports import Cluster
+from syncd.core.ports import Cluster, JsonObject
 from syncd.core.refs import ObjectRef
 from syncd.core.sync import INVENTORY_KIND, SYNCD_GROUP, SYNCD_VERSION, SyncId
 
@@ -65,6 +65,7 @@ class InventoryStore:
         )
         self._last_written: tuple[frozenset[ObjectRef], str] | None = None
         self._last_statuses: Mapping[ObjectRef, ResourceStatus] | None = None
+        self._live: JsonObject | None = None
 
     @property
     def ref(self) -> ObjectRef:
@@ -92,13 +93,16 @@ class InventoryStore:
             )
         refs = InventorySet.of(group.refs())
         self._last_written = (refs.refs, tooling)
+        self._live = live
         return Inventory(refs=refs, exists=True)
 
     def record(self, refs: InventorySet) -> bool:
         """Apply the ResourceGroup listing exactly `refs`; False when it was already so."""
         if self._last_written == (refs.refs, TOOLING):
             return False
-        self._cluster.apply(self._ref, self._body(refs), field_manager=FIELD_MANAGER, force=True)
+        self._live = self._cluster.apply(
+            self._ref, self._body(refs), field_manager=FIELD_MANAGER, force=True
+        )
         self._last_written = (refs.refs, TOOLING)
         return True
 
@@ -106,7 +110,7 @@ class InventoryStore:
         """Write per-object kstatus to the ResourceGroup's status; False when unchanged."""
         if self._last_statuses == statuses:
             return False
-        live = self._cluster.get(self._ref)
+        live = self._live or self._cluster.get(self._ref)
         if live is None:
             return False
         entries = [
@@ -121,7 +125,12 @@ class InventoryStore:
             "resourceCount": len(entries),
             "resourceStatuses": entries,
         }
-        self._cluster.replace_status(self._ref, body)
+        try:
+            self._live = self._cluster.replace_status(self._ref, body)
+        except ConflictError:
+            # Someone else wrote the ResourceGroup since we last saw it: re-read next time.
+            self._live = None
+            raise
         self._last_statuses = dict(statuses)
         return True
 

@@ -8,6 +8,7 @@ LIST per managed type) with the last applied state, re-applying what drifted.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
@@ -38,7 +39,7 @@ from syncd.parse.decode import decode_directory
 from syncd.parse.validate import ScopeRules, validate
 from syncd.plan.plan import build_plan
 from syncd.reconcile.events import announce
-from syncd.reconcile.sources import source_for
+from syncd.reconcile.sources import SourceFactory, spec_source
 from syncd.reconcile.worker import TriggerReason
 from syncd.status.events import EventRecorder
 from syncd.status.report import RunReport, StageReport, SyncCounts
@@ -72,6 +73,8 @@ class PipelinePorts:
     executor: Executor
     cache_dir: Path
     stop: threading.Event
+    source_factory: SourceFactory = spec_source
+    """Builds the sync's Source from its spec (the composition root passes it)."""
 
 
 class Pipeline:
@@ -95,6 +98,7 @@ class Pipeline:
         self._source: Source | None = None
         self._source_key: tuple[Any, ...] = ()
         self._parsed: Parsed | None = None
+        self._counts: tuple[str, SyncCounts] | None = None
 
     @property
     def ref(self) -> ObjectRef:
@@ -133,6 +137,7 @@ class Pipeline:
             report = self._sync_once(sync, generation, bound)
         except SourceFetchError as exc:
             bound.warning("reconcile.source_failed", error=str(exc))
+            self._source = None  # re-read the credentials Secret next run: it may be fixed
             report = RunReport(
                 generation=generation,
                 source=StageReport(errors=(exc,)),
@@ -213,7 +218,7 @@ class Pipeline:
             pruned=len(pruned.pruned),
             failed=len(applied.failed) + len(pruned.failed),
         )
-        return self._run_report(
+        report = self._run_report(
             generation=generation,
             commit=commit,
             parsed=parsed,
@@ -222,16 +227,32 @@ class Pipeline:
             pruned=pruned,
             extra_errors=live.errors,
         )
+        return self._steady_counts(report)
+
+    def _steady_counts(self, report: RunReport) -> RunReport:
+        """Keep the counts of the last run that changed something for this commit.
+
+        status.sync counts describe what syncing the commit did. A later poll
+        that finds nothing to do must not rewrite them (or status would change,
+        and be written, on every poll).
+        """
+        counts = report.counts
+        idle = counts.applied == 0 and counts.pruned == 0 and counts.failed == 0
+        if idle and self._counts is not None and self._counts[0] == report.commit:
+            return dataclasses.replace(report, counts=self._counts[1])
+        self._counts = (report.commit, counts)
+        return report
 
     def _source_for(self, sync: RootSync) -> Source:
         key = (sync.spec.model_dump_json(include={"source_type", "git"}),)
         if self._source is None or key != self._source_key:
             timeout = parse_duration(sync.spec.override.api_server_timeout).total_seconds()
-            self._source, _ = source_for(
-                self._ports.cluster, sync, cache_dir=self._ports.cache_dir, timeout=max(timeout, 30)
+            self._source = self._ports.source_factory(
+                self._ports.cluster, sync, self._ports.cache_dir, max(timeout, 30)
             )
-            self._source_key = key
-            self._parsed = None
+            if key != self._source_key:
+                self._source_key = key
+                self._parsed = None
         return self._source
 
     def _parse(self, commit: str, directory: Path) -> Parsed:
