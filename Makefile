@@ -69,3 +69,7 @@ fmt: venv ## Format and autofix
 .PHONY: clean
 clean: ## Remove the virtual environment and local caches (not the tool cache)
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .import_linter_cache
+
+.PHONY: bench
+bench: system venv tools ## Benchmark syncd against kubectl and a raw SSA client (see bench/README.md)
+	$(PY) -m bench.sync_bench
