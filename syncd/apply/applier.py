@@ -85,6 +85,7 @@ class Applier:
         applied: dict[ObjectRef, JsonObject] = {}
         failed: set[ObjectRef] = set()
         not_ready: set[ObjectRef] = set()
+        waited: dict[ObjectRef, KStatus] = {}
         released: set[ObjectRef] = set()
         errors: list[SyncdError] = []
         for index, wave in enumerate(order.waves):
@@ -109,11 +110,15 @@ class Applier:
             self._run_wave(runnable, applied, failed, released, errors)
             wait_for = order.wait_for[index] if index < len(order.wait_for) else frozenset()
             if wait_for:
-                not_ready |= self._wait_wave(wait_for, planned, applied, failed, timeout=timeout)
+                waited.update(self._wait_wave(wait_for, planned, applied, failed, timeout=timeout))
+                not_ready = {ref for ref, st in waited.items() if st is not KStatus.CURRENT}
+        # Objects a wave already waited for keep that answer: their apply
+        # response predates readiness and would cost another poll.
         statuses = self._waiter.wait(
-            {ref: body for ref, body in applied.items() if ref not in not_ready}, timeout=timeout
+            {ref: body for ref, body in applied.items() if ref not in waited}, timeout=timeout
         )
-        statuses.update(dict.fromkeys(not_ready, KStatus.IN_PROGRESS))
+        statuses.update({ref: st for ref, st in waited.items() if ref in applied})
+        statuses.update(dict.fromkeys(not_ready & applied.keys(), KStatus.IN_PROGRESS))
         return ApplyResult(
             applied=applied,
             failed=frozenset(failed),
@@ -183,8 +188,8 @@ class Applier:
         failed: set[ObjectRef],
         *,
         timeout: float,
-    ) -> set[ObjectRef]:
-        """Wait for the wave's gating objects; return those not ready in time."""
+    ) -> dict[ObjectRef, KStatus]:
+        """Wait for the wave's gating objects; return their statuses."""
         known: dict[ObjectRef, JsonObject] = {}
         for ref in wait_for:
             if ref in failed:
@@ -198,4 +203,4 @@ class Applier:
         statuses = self._waiter.wait(known, timeout=timeout)
         if any(is_crd(ref) for ref in wait_for):
             self._cluster.refresh_discovery()
-        return {ref for ref, st in statuses.items() if st is not KStatus.CURRENT}
+        return statuses

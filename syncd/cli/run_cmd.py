@@ -27,6 +27,7 @@ from syncd.core.sync import SyncId
 from syncd.logging import LogFormat, configure_logging, get_logger
 from syncd.reconcile.manager import SyncManager
 from syncd.reconcile.pipeline import Pipeline, PipelinePorts
+from syncd.reconcile.sources import spec_source
 from syncd.reconcile.worker import TriggerReason
 from syncd.schedule.scheduler import PollScheduler
 
@@ -90,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         executor=executor,
         cache_dir=settings.cache_dir,
         stop=stop,
+        source_factory=spec_source,
     )
 
     def runner(sync: SyncId, latest: Any) -> Any:

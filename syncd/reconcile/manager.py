@@ -23,6 +23,7 @@ from syncd.reconcile.worker import SyncWorker, TriggerReason
 
 log = get_logger("reconcile.manager")
 DEFAULT_PERIOD = dt.timedelta(seconds=15)
+WATCH_RETRY_SECONDS = 1.0
 
 
 class Scheduler(Protocol):
@@ -92,7 +93,8 @@ class SyncManager:
         for sync, entry in entries:
             self._scheduler.unschedule(sync)
             entry.worker.stop(timeout=timeout)
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
 
     def syncs(self) -> list[SyncId]:
         """The syncs being managed."""
@@ -116,12 +118,14 @@ class SyncManager:
                     listed = self._cluster.list(rtype, namespace=self._namespace)
                     self._resync({self._id(o): o for o in listed.items})
                     resource_version = listed.resource_version
+                events = 0
                 for event in self._cluster.watch(
                     rtype,
                     namespace=self._namespace,
                     resource_version=resource_version,
                     timeout_seconds=60,
                 ):
+                    events += 1
                     if self._stop.is_set():
                         return
                     meta = event.object.get("metadata") or {}
@@ -132,12 +136,16 @@ class SyncManager:
                         self._remove(self._id(event.object))
                     elif event.type in (WatchEventType.ADDED, WatchEventType.MODIFIED):
                         self._upsert(event.object)
+                if events == 0:
+                    # A watch that ends at once (a proxy, an overloaded server)
+                    # must not turn into a busy loop of requests.
+                    self._stop.wait(WATCH_RETRY_SECONDS)
             except ResourceExpiredError:
                 resource_version = ""
             except ClusterError as exc:
                 log.warning("reconcile.watch_failed", error=str(exc))
                 resource_version = ""
-                self._stop.wait(1.0)
+                self._stop.wait(WATCH_RETRY_SECONDS)
 
     def _id(self, obj: JsonObject) -> SyncId:
         meta = obj.get("metadata") or {}

@@ -207,7 +207,12 @@ class Pipeline:
         applied = self._applier.apply(plan, parsed.order, timeout=timeout)
         pruned = self._pruner.prune(plan)
         self._inventory.record(
-            InventorySet.post_prune(plan.managed, failed_removals=pruned.failed, kept=plan.kept)
+            InventorySet.post_prune(
+                plan.managed,
+                # failed releases still carry syncd's metadata (failed applies are managed anyway)
+                failed_removals=pruned.failed | applied.failed,
+                kept=plan.kept,
+            )
         )
         self._inventory.record_statuses(self._statuses(plan, applied, live.objects))
         bound.info(

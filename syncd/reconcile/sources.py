@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from pathlib import Path
 
 from syncd.api.models import RootSync
@@ -12,6 +13,9 @@ from syncd.core.errors import SourceFetchError, SyncSpecError
 from syncd.core.ports import Cluster, Credentials, Source
 from syncd.core.refs import ObjectRef
 from syncd.source.git import GitSource, GitSourceOptions
+
+SourceFactory = Callable[[Cluster, RootSync, Path, float], Source]
+"""`(cluster, sync, cache_dir, timeout) -> Source`: how a pipeline builds its sync's source."""
 
 
 def _secret_data(cluster: Cluster, namespace: str, ref: SecretReference) -> dict[str, str]:
@@ -87,3 +91,9 @@ def source_for(
         timeout=timeout,
     )
     return GitSource(options, cache_dir=cache_dir), git.dir
+
+
+def spec_source(cluster: Cluster, sync: RootSync, cache_dir: Path, timeout: float) -> Source:
+    """The `SourceFactory` that builds the Source the sync's spec describes (`source_for`)."""
+    source, _ = source_for(cluster, sync, cache_dir=cache_dir, timeout=timeout)
+    return source

@@ -1,0 +1,151 @@
+"""The inventory store writes the ResourceGroup as an ApplySet parent, and only when it changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from syncd import __version__
+from syncd.api.resourcegroup import ResourceStatus
+from syncd.core.errors import ClusterError
+from syncd.core.inventory import InventorySet, applyset_id
+from syncd.core.metadata import (
+    APPLYSET_GROUP_KINDS_ANNOTATION,
+    APPLYSET_ID_LABEL,
+    APPLYSET_NAMESPACES_ANNOTATION,
+    APPLYSET_TOOLING_ANNOTATION,
+    MANAGED_BY_LABEL,
+)
+from syncd.core.refs import ObjectRef
+from syncd.core.sync import SyncId, SyncKind
+from syncd.inventory.store import InventoryStore
+from syncd.testing.clock import FakeClock
+from syncd.testing.fake_cluster import FakeCluster, FakeVerb
+from tests.unit.kube import BUILTIN_TYPES, WRITE_VERBS, verbs
+
+SYNC = SyncId(kind=SyncKind.ROOT_SYNC, namespace="syncd-system", name="root")
+REFS = InventorySet.of(
+    [
+        ObjectRef(group="", kind="ConfigMap", namespace="app", name="a"),
+        ObjectRef(group="", kind="ConfigMap", namespace="syncd-system", name="b"),
+        ObjectRef(group="apps", kind="Deployment", namespace="web", name="d"),
+        ObjectRef(group="", kind="Namespace", name="app"),
+        ObjectRef(group="rbac.authorization.k8s.io", kind="ClusterRole", name="reader"),
+    ]
+)
+
+
+@pytest.fixture
+def cluster() -> FakeCluster:
+    return FakeCluster(BUILTIN_TYPES, clock=FakeClock())
+
+
+@pytest.fixture
+def store(cluster: FakeCluster) -> InventoryStore:
+    return InventoryStore(cluster, sync=SYNC)
+
+
+def test_record_writes_the_resource_group_as_an_applyset_parent(
+    cluster: FakeCluster, store: InventoryStore
+) -> None:
+    assert store.record(REFS) is True
+    live = cluster.peek(store.ref)
+    assert live is not None
+    meta = live["metadata"]
+    assert (meta["namespace"], meta["name"]) == ("syncd-system", "root")
+    assert meta["labels"][APPLYSET_ID_LABEL] == applyset_id(
+        "root", namespace="syncd-system", kind="ResourceGroup", group="syncd.dev"
+    )
+    assert meta["labels"][APPLYSET_ID_LABEL] == store.applyset_id
+    assert meta["labels"][MANAGED_BY_LABEL] == "syncd"
+    annotations = meta["annotations"]
+    assert annotations[APPLYSET_TOOLING_ANNOTATION] == f"syncd/{__version__}"
+    assert annotations[APPLYSET_GROUP_KINDS_ANNOTATION] == (
+        "ClusterRole.rbac.authorization.k8s.io,ConfigMap,Deployment.apps,Namespace"
+    )
+    assert annotations[APPLYSET_NAMESPACES_ANNOTATION] == "app,web"
+    entries = {
+        (e.get("group", ""), e["kind"], e.get("namespace", ""), e["name"])
+        for e in live["spec"]["resources"]
+    }
+    assert entries == {(r.group, r.kind, r.namespace, r.name) for r in REFS}
+    assert meta["managedFields"][0]["manager"] == "syncd"
+
+
+def test_recording_the_same_set_again_makes_no_request(
+    cluster: FakeCluster, store: InventoryStore
+) -> None:
+    store.record(REFS)
+    start = len(cluster.requests)
+    assert store.record(InventorySet.of(list(REFS))) is False
+    assert cluster.requests[start:] == []
+
+
+def test_a_loaded_inventory_is_not_rewritten_when_unchanged(cluster: FakeCluster) -> None:
+    InventoryStore(cluster, sync=SYNC).record(REFS)
+    restarted = InventoryStore(cluster, sync=SYNC)
+    inventory = restarted.load()
+    assert inventory.exists
+    assert inventory.refs == REFS
+    start = len(cluster.requests)
+    assert restarted.record(REFS) is False
+    assert cluster.requests[start:] == []
+
+
+def test_a_changed_set_is_written_again(cluster: FakeCluster, store: InventoryStore) -> None:
+    store.record(REFS)
+    smaller = REFS.difference(
+        [ObjectRef(group="apps", kind="Deployment", namespace="web", name="d")]
+    )
+    assert store.record(smaller) is True
+    live = cluster.peek(store.ref)
+    assert live is not None
+    assert len(live["spec"]["resources"]) == 4
+    assert live["metadata"]["annotations"][APPLYSET_NAMESPACES_ANNOTATION] == "app"
+    assert "Deployment.apps" not in live["metadata"]["annotations"][APPLYSET_GROUP_KINDS_ANNOTATION]
+
+
+def test_a_missing_resource_group_is_an_empty_inventory(store: InventoryStore) -> None:
+    inventory = store.load()
+    assert not inventory.exists
+    assert len(inventory.refs) == 0
+
+
+def test_a_resource_group_owned_by_another_tool_is_refused(
+    cluster: FakeCluster, store: InventoryStore
+) -> None:
+    cluster.apply(
+        store.ref,
+        {
+            "apiVersion": "syncd.dev/v1beta1",
+            "kind": "ResourceGroup",
+            "metadata": {
+                "name": "root",
+                "namespace": "syncd-system",
+                "annotations": {APPLYSET_TOOLING_ANNOTATION: "kubectl/v1.33.0"},
+            },
+            "spec": {"resources": []},
+        },
+        field_manager="kubectl",
+    )
+    with pytest.raises(ClusterError, match=r"kubectl/v1\.33\.0"):
+        store.load()
+
+
+def test_object_statuses_are_written_once_until_they_change(
+    cluster: FakeCluster, store: InventoryStore
+) -> None:
+    store.record(REFS)
+    statuses = dict.fromkeys(REFS, ResourceStatus.CURRENT)
+    assert store.record_statuses(statuses) is True
+    live = cluster.peek(store.ref)
+    assert live is not None
+    assert live["status"]["resourceCount"] == len(REFS)
+    assert {e["status"] for e in live["status"]["resourceStatuses"]} == {"Current"}
+    start = len(cluster.requests)
+    assert store.record_statuses(dict(statuses)) is False
+    assert cluster.requests[start:] == []
+    changed = {**statuses, next(iter(REFS)): ResourceStatus.IN_PROGRESS}
+    assert store.record_statuses(changed) is True
+    assert verbs(cluster.requests[start:], WRITE_VERBS) == [
+        (FakeVerb.REPLACE_STATUS.value, "ResourceGroup.syncd.dev syncd-system/root")
+    ]

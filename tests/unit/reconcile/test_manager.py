@@ -1,0 +1,221 @@
+"""The manager keeps one worker and one poll job per RootSync, driven by the watch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from syncd.core.ports import JsonObject, ResourceType, WatchEvent
+from syncd.core.sync import SyncId, SyncKind
+from syncd.devenv.proc import wait_until
+from syncd.reconcile.manager import SyncManager
+from syncd.reconcile.worker import TriggerReason
+from syncd.testing.clock import FakeClock
+from syncd.testing.fake_cluster import FakeCluster
+from tests.unit.kube import BUILTIN_TYPES, ROOT_SYNC, ref_of, root_sync
+
+NAMESPACE = "syncd-system"
+ROOT = SyncId(kind=SyncKind.ROOT_SYNC, namespace=NAMESPACE, name="root")
+OTHER = SyncId(kind=SyncKind.ROOT_SYNC, namespace=NAMESPACE, name="other")
+
+
+class PacedCluster(FakeCluster):
+    """FakeCluster whose watches pause briefly before replaying, like a server holding a watch.
+
+    FakeCluster's watch ends right after its BOOKMARK; without the pause the
+    manager would re-watch in a tight loop for the whole test.
+    """
+
+    def watch(self, rtype: ResourceType, **options: Any) -> Iterator[WatchEvent]:
+        time.sleep(0.005)
+        return super().watch(rtype, **options)
+
+
+@dataclass
+class RecordingScheduler:
+    """Remembers the latest period and trigger per sync, and every unschedule."""
+
+    periods: dict[SyncId, dt.timedelta] = field(default_factory=dict)
+    triggers: dict[SyncId, Callable[[], None]] = field(default_factory=dict)
+    unscheduled: list[SyncId] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def schedule(self, sync: SyncId, *, period: dt.timedelta, trigger: Callable[[], None]) -> None:
+        with self.lock:
+            self.periods[sync] = period
+            self.triggers[sync] = trigger
+
+    def unschedule(self, sync: SyncId) -> None:
+        with self.lock:
+            self.unscheduled.append(sync)
+
+
+@dataclass
+class Runs:
+    """What each sync's run function was called with, and the sync object it saw."""
+
+    calls: list[tuple[SyncId, frozenset[TriggerReason], JsonObject | None]] = field(
+        default_factory=list
+    )
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def factory(
+        self, sync: SyncId, latest: Callable[[], JsonObject | None]
+    ) -> Callable[[frozenset[TriggerReason]], bool]:
+        def run(reasons: frozenset[TriggerReason]) -> bool:
+            with self.lock:
+                self.calls.append((sync, reasons, latest()))
+            return True
+
+        return run
+
+    def of(self, sync: SyncId) -> list[frozenset[TriggerReason]]:
+        with self.lock:
+            return [reasons for s, reasons, _ in self.calls if s == sync]
+
+    def last_object(self, sync: SyncId) -> JsonObject | None:
+        with self.lock:
+            return [obj for s, _, obj in self.calls if s == sync][-1]
+
+
+@dataclass
+class Harness:
+    cluster: PacedCluster
+    scheduler: RecordingScheduler
+    runs: Runs
+    manager: SyncManager
+    started: bool = False
+
+    def start(self) -> None:
+        self.manager.start()
+        self.started = True
+
+    def put(self, name: str, period: str = "15s", **extra: Any) -> None:
+        spec = {"git": {"repo": "https://git.example/repo.git", "period": period}, **extra}
+        self.cluster.apply(
+            ref_of(ROOT_SYNC, name, NAMESPACE),
+            root_sync(spec, name=name, namespace=NAMESPACE),
+            field_manager="kubectl",
+        )
+
+    def wait_runs(self, sync: SyncId, count: int) -> list[frozenset[TriggerReason]]:
+        wait_until(lambda: len(self.runs.of(sync)) >= count, timeout=10, what=f"{count} runs")
+        return self.runs.of(sync)
+
+
+@pytest.fixture
+def harness() -> Iterator[Harness]:
+    cluster = PacedCluster(BUILTIN_TYPES, clock=FakeClock())
+    scheduler = RecordingScheduler()
+    runs = Runs()
+    manager = SyncManager(
+        cluster,
+        namespace=NAMESPACE,
+        scheduler=scheduler,
+        runner_factory=runs.factory,
+        stop=threading.Event(),
+    )
+    h = Harness(cluster=cluster, scheduler=scheduler, runs=runs, manager=manager)
+    yield h
+    if h.started:
+        manager.shutdown(timeout=5)
+
+
+def test_an_existing_root_sync_gets_a_worker_a_startup_run_and_its_poll_period(
+    harness: Harness,
+) -> None:
+    harness.put("root", period="42s")
+    harness.start()
+    assert harness.wait_runs(ROOT, 1) == [frozenset({TriggerReason.STARTUP})]
+    assert harness.manager.syncs() == [ROOT]
+    assert harness.scheduler.periods[ROOT] == dt.timedelta(seconds=42)
+    seen = harness.runs.last_object(ROOT)
+    assert seen is not None
+    assert seen["metadata"]["name"] == "root"
+
+
+def test_a_root_sync_created_later_is_picked_up_by_the_watch(harness: Harness) -> None:
+    harness.start()
+    harness.put("other", period="1m30s")
+    assert harness.wait_runs(OTHER, 1) == [frozenset({TriggerReason.STARTUP})]
+    assert harness.scheduler.periods[OTHER] == dt.timedelta(seconds=90)
+
+
+def test_a_spec_change_triggers_a_spec_change_run_and_reschedules(harness: Harness) -> None:
+    harness.put("root", period="42s")
+    harness.start()
+    harness.wait_runs(ROOT, 1)
+    harness.put("root", period="2m")
+    runs = harness.wait_runs(ROOT, 2)
+    assert runs[1] == frozenset({TriggerReason.SPEC_CHANGE})
+    wait_until(
+        lambda: harness.scheduler.periods[ROOT] == dt.timedelta(minutes=2),
+        timeout=10,
+        what="new period",
+    )
+    seen = harness.runs.last_object(ROOT)
+    assert seen is not None
+    assert seen["metadata"]["generation"] == 2
+
+
+def test_a_status_write_triggers_no_run(harness: Harness) -> None:
+    harness.put("root")
+    harness.start()
+    harness.wait_runs(ROOT, 1)
+    ref = ref_of(ROOT_SYNC, "root", NAMESPACE)
+    live = harness.cluster.peek(ref)
+    assert live is not None
+    harness.cluster.replace_status(ref, {**live, "status": {"observedGeneration": 1}})
+    # The watch handles events in order: once `other` has run, root's status event was seen.
+    harness.put("other")
+    harness.wait_runs(OTHER, 1)
+    latest = harness.manager.latest(ROOT)
+    assert latest is not None
+    assert latest.get("status") == {"observedGeneration": 1}
+    time.sleep(0.1)
+    assert harness.runs.of(ROOT) == [frozenset({TriggerReason.STARTUP})]
+
+
+def test_the_poll_job_triggers_a_poll_run(harness: Harness) -> None:
+    harness.put("root")
+    harness.start()
+    harness.wait_runs(ROOT, 1)
+    harness.scheduler.triggers[ROOT]()
+    assert harness.wait_runs(ROOT, 2)[1] == frozenset({TriggerReason.POLL})
+
+
+def test_deleting_a_root_sync_stops_its_worker_and_its_poll_job(harness: Harness) -> None:
+    harness.put("root")
+    harness.put("other")
+    harness.start()
+    harness.wait_runs(ROOT, 1)
+    harness.wait_runs(OTHER, 1)
+    poll = harness.scheduler.triggers[ROOT]
+    harness.cluster.delete(ref_of(ROOT_SYNC, "root", NAMESPACE))
+    wait_until(lambda: harness.manager.syncs() == [OTHER], timeout=10, what="root removed")
+    assert ROOT in harness.scheduler.unscheduled
+    assert harness.manager.latest(ROOT) is None
+    poll()  # a poll job firing late reaches a stopped worker
+    time.sleep(0.1)
+    assert len(harness.runs.of(ROOT)) == 1
+
+
+def test_shutdown_stops_every_worker_and_poll_job(harness: Harness) -> None:
+    harness.put("root")
+    harness.put("other")
+    harness.start()
+    harness.wait_runs(ROOT, 1)
+    harness.wait_runs(OTHER, 1)
+    harness.manager.shutdown(timeout=5)
+    harness.started = False
+    assert sorted(harness.scheduler.unscheduled) == [OTHER, ROOT]
+    assert harness.manager.syncs() == []
+    harness.scheduler.triggers[ROOT]()
+    time.sleep(0.05)
+    assert len(harness.runs.of(ROOT)) == 1

@@ -1,0 +1,404 @@
+"""One sync run on fakes: apply, record, prune, guard, report; a steady run costs nothing."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from syncd.api.models import RootSync
+from syncd.api.status import ConditionStatus, ConditionType, SyncObjectStatus, SyncState
+from syncd.core.errors import ErrorCode, ForbiddenError, SourceFetchError
+from syncd.core.inventory import InventorySet
+from syncd.core.metadata import MANAGED_BY_LABEL, MANAGER_ANNOTATION, SOURCE_PATH_ANNOTATION
+from syncd.core.ports import Cluster, Source
+from syncd.core.refs import ObjectRef
+from syncd.core.sync import SyncId, SyncKind
+from syncd.inventory.store import InventoryStore
+from syncd.reconcile.pipeline import Pipeline, PipelinePorts
+from syncd.reconcile.worker import TriggerReason
+from syncd.status.writer import previous_status
+from syncd.testing.clock import FakeClock
+from syncd.testing.fake_cluster import FakeCluster, FakeVerb
+from syncd.testing.fake_source import FakeSource
+from tests.unit.kube import (
+    BUILTIN_TYPES,
+    NAMESPACE,
+    ROOT_SYNC,
+    WRITE_VERBS,
+    cm_ref,
+    configmap,
+    namespace,
+    ref_of,
+    root_sync,
+    verbs,
+)
+
+SYNC = SyncId(kind=SyncKind.ROOT_SYNC, namespace="syncd-system", name="root")
+REF = ref_of(ROOT_SYNC, "root", "syncd-system")
+NS_REF = ref_of(NAMESPACE, "app")
+POLL = frozenset({TriggerReason.POLL})
+
+
+def doc(obj: dict[str, Any]) -> str:
+    return yaml.safe_dump(obj)
+
+
+INITIAL = {
+    "namespace.yaml": doc(namespace("app")),
+    "cm-a.yaml": doc(configmap("a")),
+    "cm-b.yaml": doc(configmap("b")),
+}
+
+
+@dataclass
+class Env:
+    cluster: FakeCluster
+    source: FakeSource
+    clock: FakeClock
+    pipeline: Pipeline
+    built: list[RootSync] = field(default_factory=list)
+
+    def run(self, *reasons: TriggerReason) -> bool:
+        return self.pipeline.run(frozenset(reasons) or POLL)
+
+    def status(self) -> SyncObjectStatus:
+        live = self.cluster.peek(REF)
+        assert live is not None
+        status = previous_status(live)
+        assert status is not None
+        return status
+
+    def state(self) -> SyncState | None:
+        summary = self.status().summary
+        return summary.state if summary else None
+
+    def inventory(self) -> InventorySet:
+        return InventoryStore(self.cluster, sync=SYNC).load().refs
+
+    def set_spec(self, spec: dict[str, Any]) -> None:
+        self.cluster.apply(REF, root_sync(spec), field_manager="kubectl")
+
+    def mark(self) -> int:
+        return len(self.cluster.requests)
+
+    def since(self, mark: int) -> list[tuple[str, str]]:
+        return self.cluster.requests[mark:]
+
+
+@pytest.fixture
+def executor() -> Iterator[ThreadPoolExecutor]:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        yield pool
+
+
+def make_env(
+    tmp_path: Path, executor: ThreadPoolExecutor, spec: dict[str, Any] | None = None
+) -> Env:
+    clock = FakeClock()
+    cluster = FakeCluster(BUILTIN_TYPES, clock=clock)
+    cluster.apply(REF, root_sync(spec), field_manager="kubectl")
+    source = FakeSource(tmp_path / "source")
+    built: list[RootSync] = []
+
+    def factory(_: Cluster, sync: RootSync, cache_dir: Path, timeout: float) -> Source:
+        assert timeout >= 30
+        assert cache_dir == tmp_path / "cache"
+        built.append(sync)
+        return source
+
+    ports = PipelinePorts(
+        cluster=cluster,
+        clock=clock,
+        executor=executor,
+        cache_dir=tmp_path / "cache",
+        stop=threading.Event(),
+        source_factory=factory,
+    )
+    pipeline = Pipeline(SYNC, ports=ports, latest=lambda: cluster.peek(REF))
+    return Env(cluster=cluster, source=source, clock=clock, pipeline=pipeline, built=built)
+
+
+@pytest.fixture
+def env(tmp_path: Path, executor: ThreadPoolExecutor) -> Env:
+    return make_env(tmp_path, executor)
+
+
+@pytest.fixture
+def synced_env(env: Env) -> Env:
+    env.source.commit(INITIAL)
+    assert env.run(TriggerReason.STARTUP)
+    assert env.state() is SyncState.SYNCED
+    env.clock.advance(60)
+    return env
+
+
+def live(env: Env, ref: ObjectRef) -> dict[str, Any]:
+    obj = env.cluster.peek(ref)
+    assert obj is not None
+    return obj
+
+
+def test_the_first_run_applies_everything_records_the_inventory_and_reports_synced(
+    env: Env,
+) -> None:
+    sha = env.source.commit(INITIAL)
+    assert env.run(TriggerReason.STARTUP)
+    for ref, path in [
+        (NS_REF, "namespace.yaml"),
+        (cm_ref("a"), "cm-a.yaml"),
+        (cm_ref("b"), "cm-b.yaml"),
+    ]:
+        meta = live(env, ref)["metadata"]
+        assert meta["labels"][MANAGED_BY_LABEL] == "syncd"
+        assert meta["annotations"][MANAGER_ANNOTATION] == "RootSync/syncd-system/root"
+        assert meta["annotations"][SOURCE_PATH_ANNOTATION] == path
+    assert env.inventory() == InventorySet.of([NS_REF, cm_ref("a"), cm_ref("b")])
+    status = env.status()
+    assert env.state() is SyncState.SYNCED
+    assert status.last_synced_commit == sha
+    assert status.observed_generation == 1
+    ready = status.condition(ConditionType.READY)
+    assert ready is not None
+    assert ready.status is ConditionStatus.TRUE
+    assert status.sync is not None
+    assert (status.sync.applied, status.sync.total, status.sync.errors) == (3, 3, [])
+    assert env.source.fetch_count == 1
+    assert [sync.metadata.name for sync in env.built] == ["root"]
+    applies = [label for _, label in verbs(env.cluster.requests, [FakeVerb.APPLY])]
+    assert applies.index("Namespace app") < applies.index("ConfigMap app/a")
+
+
+def test_an_unchanged_run_writes_nothing_fetches_nothing_and_lists_each_type_once(
+    synced_env: Env,
+) -> None:
+    env = synced_env
+    fetches = env.source.fetch_count
+    before = env.status()
+    start = env.mark()
+    assert env.run()
+    requests = env.since(start)
+    assert verbs(requests, WRITE_VERBS) == []
+    lists = Counter(label for verb, label in requests if verb == FakeVerb.LIST)
+    assert set(lists) == {"ConfigMap", "Namespace"}
+    assert max(lists.values()) == 1
+    assert [label for verb, label in requests if verb == FakeVerb.GET] == [
+        "ResourceGroup.syncd.dev syncd-system/root"
+    ]
+    assert env.source.fetch_count == fetches
+    assert env.status() == before
+
+
+def test_a_commit_that_deletes_an_object_prunes_it(synced_env: Env) -> None:
+    env = synced_env
+    env.source.commit({"cm-b.yaml": None})
+    assert env.run()
+    assert env.cluster.peek(cm_ref("b")) is None
+    assert env.cluster.peek(cm_ref("a")) is not None
+    assert env.inventory() == InventorySet.of([NS_REF, cm_ref("a")])
+    status = env.status()
+    assert env.state() is SyncState.SYNCED
+    assert status.sync is not None
+    assert status.sync.pruned == 1
+
+
+def test_a_commit_with_a_parse_error_applies_the_rest_and_prunes_nothing(synced_env: Env) -> None:
+    env = synced_env
+    env.source.commit(
+        {
+            "cm-b.yaml": None,
+            "broken.yaml": "data: [unclosed\n",
+            "cm-c.yaml": doc(configmap("c")),
+        }
+    )
+    start = env.mark()
+    assert not env.run()
+    assert env.cluster.peek(cm_ref("c")) is not None
+    assert env.cluster.peek(cm_ref("b")) is not None
+    assert verbs(env.since(start), [FakeVerb.DELETE]) == []
+    assert cm_ref("b") in env.inventory()
+    status = env.status()
+    assert env.state() is SyncState.ERROR
+    assert status.source is not None
+    assert [e.code for e in status.source.errors] == [ErrorCode.PARSE_ERROR.value]
+    assert status.source.errors[0].message.startswith("broken.yaml")
+
+
+def test_a_commit_that_removes_everything_is_refused_and_objects_remain(synced_env: Env) -> None:
+    env = synced_env
+    env.source.commit(dict.fromkeys(INITIAL))
+    start = env.mark()
+    assert not env.run()
+    assert verbs(env.since(start), [FakeVerb.DELETE]) == []
+    for ref in (NS_REF, cm_ref("a"), cm_ref("b")):
+        assert env.cluster.peek(ref) is not None
+    assert env.inventory() == InventorySet.of([NS_REF, cm_ref("a"), cm_ref("b")])
+    status = env.status()
+    assert env.state() is SyncState.ERROR
+    assert status.sync is not None
+    assert [e.code for e in status.sync.errors] == [ErrorCode.PRUNE_REFUSED.value]
+
+
+def test_an_invalid_spec_stalls_with_sd1061(tmp_path: Path, executor: ThreadPoolExecutor) -> None:
+    env = make_env(tmp_path, executor, spec={"sourceType": "git"})
+    env.source.commit(INITIAL)
+    assert env.run(TriggerReason.STARTUP)  # not retried: only a spec change can fix it
+    status = env.status()
+    assert env.state() is SyncState.STALLED
+    stalled = status.condition(ConditionType.STALLED)
+    assert stalled is not None
+    assert (stalled.status, stalled.reason) == (ConditionStatus.TRUE, "InvalidSpec")
+    assert status.source is not None
+    assert [e.code for e in status.source.errors] == [ErrorCode.INVALID_SYNC_SPEC.value]
+    assert env.built == []
+    assert env.source.fetch_count == 0
+    assert env.cluster.peek(cm_ref("a")) is None
+
+
+def test_an_unsupported_source_type_stalls_through_the_default_source_factory(
+    tmp_path: Path, executor: ThreadPoolExecutor
+) -> None:
+    cluster = FakeCluster(BUILTIN_TYPES, clock=FakeClock())
+    cluster.apply(
+        REF,
+        root_sync({"sourceType": "oci", "oci": {"image": "registry.example/pkg:v1"}}),
+        field_manager="kubectl",
+    )
+    ports = PipelinePorts(
+        cluster=cluster,
+        clock=FakeClock(),
+        executor=executor,
+        cache_dir=tmp_path,
+        stop=threading.Event(),
+    )
+    pipeline = Pipeline(SYNC, ports=ports, latest=lambda: cluster.peek(REF))
+    assert pipeline.run(frozenset({TriggerReason.STARTUP}))
+    status = previous_status(cluster.peek(REF) or {})
+    assert status is not None
+    assert status.summary is not None
+    assert status.summary.state is SyncState.STALLED
+    assert status.source is not None
+    assert status.source.errors[0].code == ErrorCode.INVALID_SYNC_SPEC.value
+    assert "oci" in status.source.errors[0].message
+
+
+def test_suspend_reports_suspended_and_touches_no_managed_object(synced_env: Env) -> None:
+    env = synced_env
+    env.set_spec({"git": {"repo": "https://git.example/repo.git"}, "suspend": True})
+    env.source.commit({"cm-b.yaml": None, "cm-c.yaml": doc(configmap("c"))})
+    fetches = env.source.fetch_count
+    start = env.mark()
+    assert env.run(TriggerReason.SPEC_CHANGE)
+    assert env.state() is SyncState.SUSPENDED
+    for verb, label in env.since(start):
+        status_write = (verb, label) == (
+            FakeVerb.REPLACE_STATUS,
+            "RootSync.syncd.dev syncd-system/root",
+        )
+        event = verb == FakeVerb.CREATE and label.startswith("Event ")
+        assert status_write or event, (verb, label)
+    assert env.cluster.peek(cm_ref("b")) is not None
+    assert env.cluster.peek(cm_ref("c")) is None
+    assert env.source.fetch_count == fetches
+    assert env.status().observed_generation == 2
+
+
+def test_a_drifted_object_is_reapplied_on_an_unchanged_commit(synced_env: Env) -> None:
+    env = synced_env
+    env.cluster.merge_patch(cm_ref("a"), {"data": {"key": "edited"}}, field_manager="kubectl-edit")
+    fetches = env.source.fetch_count
+    start = env.mark()
+    assert env.run(TriggerReason.DRIFT)
+    assert verbs(env.since(start), [FakeVerb.APPLY]) == [(FakeVerb.APPLY.value, "ConfigMap app/a")]
+    assert live(env, cm_ref("a"))["data"] == {"key": "a"}
+    assert env.source.fetch_count == fetches
+    assert env.state() is SyncState.SYNCED
+
+
+def test_a_deleted_managed_object_is_recreated_on_an_unchanged_commit(synced_env: Env) -> None:
+    env = synced_env
+    env.cluster.delete(cm_ref("b"))
+    assert env.run(TriggerReason.DRIFT)
+    assert live(env, cm_ref("b"))["data"] == {"key": "b"}
+
+
+def test_a_fetch_failure_stalls_and_the_next_run_recovers(synced_env: Env) -> None:
+    env = synced_env
+    env.source.fail_next_resolve(SourceFetchError("remote unreachable"))
+    assert not env.run()
+    status = env.status()
+    assert env.state() is SyncState.STALLED
+    assert status.source is not None
+    assert [e.code for e in status.source.errors] == [ErrorCode.SOURCE_FETCH.value]
+    assert env.cluster.peek(cm_ref("a")) is not None
+    assert env.run()
+    assert env.state() is SyncState.SYNCED
+
+
+def test_one_forbidden_object_is_reported_with_its_path_and_the_others_apply(
+    synced_env: Env,
+) -> None:
+    env = synced_env
+    env.cluster.fail_always(
+        FakeVerb.APPLY,
+        cm_ref("d"),
+        ForbiddenError("configmaps is forbidden", status=403, reason="Forbidden"),
+    )
+    env.source.commit({"cm-c.yaml": doc(configmap("c")), "cm-d.yaml": doc(configmap("d"))})
+    assert not env.run()
+    assert env.cluster.peek(cm_ref("c")) is not None
+    status = env.status()
+    assert status.sync is not None
+    [error] = status.sync.errors
+    assert error.code == ErrorCode.FORBIDDEN.value
+    assert error.resources[0].source_path == "cm-d.yaml"
+    assert status.sync.failed == 1
+
+
+def test_a_changed_source_spec_builds_a_new_source(synced_env: Env) -> None:
+    env = synced_env
+    env.set_spec({"git": {"repo": "https://git.example/other.git"}})
+    assert env.run(TriggerReason.SPEC_CHANGE)
+    assert [s.spec.git.repo for s in env.built if s.spec.git] == [
+        "https://git.example/repo.git",
+        "https://git.example/other.git",
+    ]
+    assert env.source.fetch_count == 2
+
+
+def released_configmap(name: str) -> dict[str, Any]:
+    body = configmap(name)
+    body["metadata"]["annotations"] = {"syncd.dev/managed": "disabled"}
+    return body
+
+
+def test_a_released_object_keeps_existing_loses_syncd_metadata_and_leaves_the_inventory(
+    synced_env: Env,
+) -> None:
+    env = synced_env
+    env.source.commit({"cm-b.yaml": doc(released_configmap("b"))})
+    assert env.run()
+    meta = live(env, cm_ref("b"))["metadata"]
+    assert MANAGED_BY_LABEL not in (meta.get("labels") or {})
+    assert MANAGER_ANNOTATION not in (meta.get("annotations") or {})
+    assert cm_ref("b") not in env.inventory()
+
+
+def test_a_release_that_fails_stays_in_the_inventory(synced_env: Env) -> None:
+    env = synced_env
+    env.cluster.fail_next(
+        FakeVerb.MERGE_PATCH,
+        cm_ref("b"),
+        ForbiddenError("no patch", status=403, reason="Forbidden"),
+    )
+    env.source.commit({"cm-b.yaml": doc(released_configmap("b"))})
+    assert not env.run()
+    assert live(env, cm_ref("b"))["metadata"]["annotations"][MANAGER_ANNOTATION]
+    assert cm_ref("b") in env.inventory()
