@@ -38,6 +38,7 @@ from .transport import RequestCounter, RetryPolicy, Transport
 from .wire import (
     APPLY_CONTENT_TYPE,
     JSON_CONTENT_TYPE,
+    LIST_PAGE_SIZE,
     MERGE_PATCH_CONTENT_TYPE,
     Query,
     apply_query,
@@ -74,7 +75,9 @@ class KubeClient:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        list_page_size: int = LIST_PAGE_SIZE,
     ) -> None:
+        self._page_size = list_page_size
         self._transport = Transport(
             connection,
             max_connections=max_connections,
@@ -96,6 +99,7 @@ class KubeClient:
         """
         derived = object.__new__(KubeClient)
         derived._transport = self._transport
+        derived._page_size = self._page_size
         derived._counter = RequestCounter()
         derived._impersonate = (user, tuple(groups))
         derived._discovery = self._discovery
@@ -148,14 +152,14 @@ class KubeClient:
     def list(
         self, rtype: ResourceType, *, namespace: str = "", label_selector: str = ""
     ) -> ListResult:
-        """All pages of one LIST (500 per page), in `namespace` or across all namespaces."""
+        """All pages of one LIST (`list_page_size` per page), in `namespace` or everywhere."""
         path = rtype.collection_path(namespace)
 
         def fetch(token: str, limit: int) -> JsonObject:
             query = list_query(label_selector=label_selector, limit=limit, continue_token=token)
             return self._call("GET", path, verb="list", query=query)
 
-        return collect_pages(fetch, kind=rtype.kind)
+        return collect_pages(fetch, kind=rtype.kind, limit=self._page_size)
 
     def delete(
         self,

@@ -18,7 +18,7 @@ from .errors import error_from_status
 
 Query = list[tuple[str, str]]
 
-LIST_PAGE_SIZE: Final = 500
+LIST_PAGE_SIZE: Final = 5000  # one LIST request per type for all but the largest syncs
 APPLY_CONTENT_TYPE: Final = "application/apply-patch+yaml"
 MERGE_PATCH_CONTENT_TYPE: Final = "application/merge-patch+json"
 JSON_CONTENT_TYPE: Final = "application/json"

@@ -39,6 +39,10 @@ def _shrink(status: SyncObjectStatus) -> SyncObjectStatus:
     return status.model_copy(update=updates)
 
 
+def _version(obj: Mapping[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("resourceVersion", ""))
+
+
 def previous_status(obj: Mapping[str, Any]) -> SyncObjectStatus | None:
     """The status stored on a live sync object, or None if it has none (or it is invalid)."""
     raw = obj.get("status")
@@ -57,6 +61,19 @@ class StatusWriter:
         """Bind to a cluster identity and a clock."""
         self._cluster = cluster
         self._clock = clock
+        # Per object: the resourceVersion we wrote over, and what the server answered.
+        self._written: dict[ObjectRef, tuple[str, JsonObject]] = {}
+
+    def _newest(self, ref: ObjectRef, live: Mapping[str, Any]) -> Mapping[str, Any]:
+        """`live`, or our own last write when `live` is the copy that write replaced.
+
+        A watch delivers our status write a moment after we made it; until then
+        the caller's copy is stale and writing over it would only earn a 409.
+        """
+        written = self._written.get(ref)
+        if written is not None and written[0] == _version(live):
+            return written[1]
+        return live
 
     def write(
         self,
@@ -74,7 +91,7 @@ class StatusWriter:
         re-reads it after a conflict (defaults to a GET).
         """
         reread = fetch or (lambda: self._cluster.get(ref))
-        obj = live if live is not None else reread()
+        obj = self._newest(ref, live) if live is not None else reread()
         for _ in range(_CONFLICT_RETRIES):
             if obj is None:
                 return None, False
@@ -88,10 +105,11 @@ class StatusWriter:
                 status = _shrink(status)
                 body["status"] = _wire(status)
             try:
-                self._cluster.replace_status(ref, body)
+                written = self._cluster.replace_status(ref, body)
             except ConflictError:
                 obj = reread()
                 continue
+            self._written[ref] = (_version(obj), written)
             return status, True
         raise ConflictError(
             f"status of {ref} kept changing under us; gave up after {_CONFLICT_RETRIES} tries",

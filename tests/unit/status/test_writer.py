@@ -200,3 +200,27 @@ def test_a_deleted_sync_object_gets_no_status(cluster: FakeCluster, writer: Stat
     start = len(cluster.requests)
     assert writer.write(REF, synced()) == (None, False)
     assert verbs(cluster.requests[start:], WRITE_VERBS) == []
+
+
+def test_a_stale_copy_of_our_own_last_write_costs_no_conflict(
+    cluster: FakeCluster, writer: StatusWriter
+) -> None:
+    before = cluster.peek(REF)
+    assert before is not None
+    writer.write(REF, synced(), live=before)
+    requests_after_first = len(cluster.requests)
+    # The caller still holds the copy our write replaced (its watch has not
+    # caught up); the writer builds on its own write instead of earning a 409.
+    failing = RunReport(
+        generation=1,
+        commit=COMMIT,
+        source=StageReport(
+            commit=COMMIT, errors=(SyncdError("broken", code=ErrorCode.PARSE_ERROR),)
+        ),
+    )
+    _, written = writer.write(REF, failing, live=before)
+    assert written
+    new = cluster.requests[requests_after_first:]
+    assert [verb for verb, _ in new] == [FakeVerb.REPLACE_STATUS]
+    assert stored_status(cluster).summary is not None
+    assert stored_status(cluster).summary.state is SyncState.ERROR
