@@ -168,19 +168,25 @@ def test_repo_sync_and_resource_group_round_trip_through_the_server(
     assert ResourceGroup.from_object(created).to_object() == created
 
 
-def test_resource_group_refuses_duplicate_entries(
+def test_resource_group_inventory_is_owned_as_one_atomic_list(
     admin: KubeHttp, crds: list[dict[str, Any]]
 ) -> None:
-    entry = {"kind": "Namespace", "name": "dup"}
+    # The inventory can hold thousands of entries; per-entry ownership would
+    # make every write carry a managedFields entry per object.
+    name = unique("rg")
+    entries = [{"kind": "ConfigMap", "namespace": SYSTEM_NS, "name": f"c{i}"} for i in range(100)]
     group = {
         "apiVersion": "syncd.dev/v1beta1",
         "kind": "ResourceGroup",
-        "metadata": {"name": unique("rg"), "namespace": SYSTEM_NS},
-        "spec": {"resources": [entry, dict(entry)]},
+        "metadata": {"name": name, "namespace": SYSTEM_NS},
+        "spec": {"resources": entries},
     }
-    resp = admin.post(_collection(SYSTEM_NS, "resourcegroups"), group)
-    assert resp.status == 422, resp.text
-    assert "Duplicate value" in resp.text
+    path = f"{_collection(SYSTEM_NS, 'resourcegroups')}/{name}"
+    resp = admin.apply(path, group, manager="syncd")
+    assert resp.status == 201, resp.text
+    fields = resp.json()["metadata"]["managedFields"][0]["fieldsV1"]
+    assert fields["f:spec"]["f:resources"] == {}
+    assert len(resp.json()["spec"]["resources"]) == 100
 
 
 @pytest.mark.parametrize(

@@ -24,13 +24,13 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 
 
 def _identity_list() -> Any:
+    # Atomic, not a map keyed by identity: syncd is the list's only writer and
+    # never repeats an entry, and per-entry ownership would make the server
+    # track thousands of managedFields entries on every inventory write (a
+    # 2,000-object status PUT went from ~1.8 s to a fraction of that).
     return Field(
         default_factory=list,
-        json_schema_extra={
-            "default": [],
-            "x-kubernetes-list-type": "map",
-            "x-kubernetes-list-map-keys": ["group", "kind", "namespace", "name"],
-        },
+        json_schema_extra={"default": [], "x-kubernetes-list-type": "atomic"},
     )
 
 
