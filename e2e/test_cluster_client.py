@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from e2e.kube import unique
+from e2e.kube import unique, widget_crd
 from syncd.cluster.client import KubeClient
 from syncd.cluster.config import Connection, load_connection
 from syncd.core.errors import (
@@ -68,42 +68,6 @@ def configmap(namespace: str, name: str, data: dict[str, str], **labels: str) ->
     if labels:
         metadata["labels"] = labels
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": data}
-
-
-def widget_crd(group: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"widgets.{group}"},
-        "spec": {
-            "group": group,
-            "scope": "Namespaced",
-            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "subresources": {"status": {}},
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "properties": {
-                                "spec": {
-                                    "type": "object",
-                                    "properties": {"size": {"type": "integer", "minimum": 1}},
-                                },
-                                "status": {
-                                    "type": "object",
-                                    "properties": {"phase": {"type": "string"}},
-                                },
-                            },
-                        }
-                    },
-                }
-            ],
-        },
-    }
 
 
 def test_load_connection_reads_the_admin_kubeconfig(

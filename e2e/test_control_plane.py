@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from e2e.kube import configmap, create_namespace, unique, wait_condition, wait_status
+from e2e.kube import (
+    configmap,
+    create_namespace,
+    unique,
+    wait_condition,
+    wait_status,
+    widget_crd,
+)
 from syncd.devenv.controlplane import FAKE_NODE, ControlPlane
 from syncd.devenv.kubehttp import KubeHttp
 from syncd.devenv.proc import wait_until
@@ -73,47 +80,11 @@ def test_dry_run_all_does_not_persist(admin: KubeHttp, namespace: str) -> None:
     assert admin.get(path).status == 404
 
 
-def _widget_crd(group: str) -> dict[str, object]:
-    return {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"widgets.{group}"},
-        "spec": {
-            "group": group,
-            "scope": "Namespaced",
-            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "subresources": {"status": {}},
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "properties": {
-                                "spec": {
-                                    "type": "object",
-                                    "properties": {"size": {"type": "integer", "minimum": 1}},
-                                },
-                                "status": {
-                                    "type": "object",
-                                    "properties": {"phase": {"type": "string"}},
-                                },
-                            },
-                        }
-                    },
-                }
-            ],
-        },
-    }
-
-
 def test_crd_becomes_established_and_serves_custom_resources(
     admin: KubeHttp, namespace: str
 ) -> None:
     group = f"{unique('smoke')}.example.com"
-    resp = admin.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", _widget_crd(group))
+    resp = admin.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", widget_crd(group))
     assert resp.status == 201, resp.text
     crd = wait_condition(
         admin,

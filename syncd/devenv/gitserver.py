@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import hmac
 import io
 import logging
@@ -29,7 +28,14 @@ from syncd.devenv.gitrepo import (
     git_env,
     repo_dir_name,
 )
-from syncd.devenv.proc import ManagedProcess, ServerError, free_port, port_open, wait_until
+from syncd.devenv.proc import (
+    ManagedProcess,
+    ServerContext,
+    ServerError,
+    port_open,
+    start_on_free_port,
+    wait_until,
+)
 
 log = logging.getLogger(__name__)
 
@@ -408,7 +414,7 @@ class GitHttpServer:
 # --------------------------------------------------------------------------- git://
 
 
-class GitDaemon:
+class GitDaemon(ServerContext):
     """The real `git daemon` serving every repository under `root` over git://."""
 
     def __init__(self, root: Path, *, work_dir: Path, start_timeout: float = 30.0) -> None:
@@ -441,10 +447,9 @@ class GitDaemon:
             return self
         self.root.mkdir(parents=True, exist_ok=True)
         self._work_dir.mkdir(parents=True, exist_ok=True)
-        last: ServerError | None = None
-        for _attempt in range(3):  # the free port may be taken before the daemon binds it
-            port = free_port()
-            process = ManagedProcess(
+
+        def launch(port: int) -> ManagedProcess:
+            return ManagedProcess(
                 name="git daemon",
                 argv=[
                     "git",
@@ -461,20 +466,12 @@ class GitDaemon:
                 log_path=self._work_dir / "git-daemon.log",
                 env=git_env(),
                 cwd=self._work_dir,
-            ).start()
-            try:
-                wait_until(
-                    functools.partial(_alive_and_open, process, port),
-                    timeout=self._start_timeout,
-                    what="git daemon",
-                )
-            except ServerError as exc:
-                process.stop(timeout=3)
-                last = exc
-                continue
-            self._process, self._port = process, port
-            return self
-        raise ServerError(f"git daemon did not start: {last}")
+            )
+
+        self._process, self._port = start_on_free_port(
+            launch, _alive_and_open, what="git daemon", timeout=self._start_timeout
+        )
+        return self
 
     def stop(self) -> None:
         """Stop the daemon (SIGTERM, then SIGKILL after 3 s)."""
@@ -482,19 +479,6 @@ class GitDaemon:
         self._port = None
         if process is not None:
             process.stop(timeout=3)
-
-    def __enter__(self) -> Self:
-        """Start the daemon."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop the daemon."""
-        self.stop()
 
 
 def _alive_and_open(process: ManagedProcess, port: int) -> bool:

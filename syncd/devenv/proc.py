@@ -8,6 +8,7 @@ in a log file, stopped by SIGTERM or SIGKILL on the whole group.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import socket
@@ -16,7 +17,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from types import TracebackType
+from typing import Self, TypeVar
 
 T = TypeVar("T")
 
@@ -137,3 +139,55 @@ class ManagedProcess:
     def kill(self) -> None:
         """SIGKILL the process group and reap the child."""
         self.stop(sig=signal.SIGKILL)
+
+
+def start_on_free_port(
+    launch: Callable[[int], ManagedProcess],
+    ready: Callable[[ManagedProcess, int], bool],
+    *,
+    what: str,
+    timeout: float,
+    attempts: int = 3,
+) -> tuple[ManagedProcess, int]:
+    """Start a server on a free port and wait until `ready`; retry on another port.
+
+    The port `free_port` found may be taken by someone else before the server
+    binds it; a server that fails to come up is stopped and tried again.
+    """
+    last: ServerError | None = None
+    for _attempt in range(attempts):
+        port = free_port()
+        process = launch(port).start()
+        try:
+            wait_until(functools.partial(ready, process, port), timeout=timeout, what=what)
+        except ServerError as exc:
+            process.stop(timeout=3)
+            last = exc
+            continue
+        return process, port
+    raise ServerError(f"{what} did not start: {last}")
+
+
+class ServerContext:
+    """`with server:` starts it and stops it; subclasses define start() and stop()."""
+
+    def start(self) -> Self:
+        """Start the server."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Stop the server."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        """Start the server."""
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop the server."""
+        self.stop()

@@ -8,7 +8,6 @@ directory, deletes enabled, optional htpasswd auth with bcrypt lines), and
 
 from __future__ import annotations
 
-import functools
 import os
 import secrets
 import tempfile
@@ -16,13 +15,17 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from types import TracebackType
 from typing import Any, Self
 
 import bcrypt
 import yaml
 
-from syncd.devenv.proc import ManagedProcess, ServerError, free_port, wait_until
+from syncd.devenv.proc import (
+    ManagedProcess,
+    ServerContext,
+    ServerError,
+    start_on_free_port,
+)
 
 REALM = "syncd-test"
 # Go's bcrypt accepts cost >= 4; the registry checks the hash on every request.
@@ -49,7 +52,7 @@ def _v2_status(url: str) -> int:
         return int(exc.code)
 
 
-class OciRegistry:
+class OciRegistry(ServerContext):
     """`docker-registry serve` on 127.0.0.1 with storage under `work_dir`."""
 
     def __init__(
@@ -130,30 +133,20 @@ class OciRegistry:
             return self
         self.storage_dir.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
-        last: ServerError | None = None
-        for _attempt in range(3):  # the free port may be taken before the registry binds it
-            port = free_port()
-            config = self._write_config(port)
-            process = ManagedProcess(
+
+        def launch(port: int) -> ManagedProcess:
+            return ManagedProcess(
                 name="docker-registry",
-                argv=["docker-registry", "serve", str(config)],
+                argv=["docker-registry", "serve", str(self._write_config(port))],
                 log_path=self.work_dir / "registry.log",
                 env=env,
                 cwd=self.work_dir,
-            ).start()
-            try:
-                wait_until(
-                    functools.partial(self._ready, process, port),
-                    timeout=self._start_timeout,
-                    what="docker-registry",
-                )
-            except ServerError as exc:
-                process.stop(timeout=3)
-                last = exc
-                continue
-            self._process, self._port = process, port
-            return self
-        raise ServerError(f"docker-registry did not start: {last}")
+            )
+
+        self._process, self._port = start_on_free_port(
+            launch, self._ready, what="docker-registry", timeout=self._start_timeout
+        )
+        return self
 
     def stop(self) -> None:
         """Stop the registry (SIGTERM, then SIGKILL after 3 s)."""
@@ -161,19 +154,6 @@ class OciRegistry:
         self._port = None
         if process is not None:
             process.stop(timeout=3)
-
-    def __enter__(self) -> Self:
-        """Start the registry."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop the registry."""
-        self.stop()
 
 
 # --------------------------------------------------------------------------- oras
