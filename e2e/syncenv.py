@@ -7,10 +7,15 @@ Fixtures:
   control plane, logging JSON to a file the tests can search.
 - `root_sync` (function): creates RootSyncs with unique names and deletes them
   (and what they manage) afterwards.
+- `quiet_control_plane` (function): a private control plane with only etcd and
+  the API server (no controller-manager, scheduler or node) and the CRDs, for
+  tests that count the API server's requests or run their own `syncd run`
+  without the session controller seeing their RootSyncs.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -27,7 +32,7 @@ from e2e.kube import wait_condition
 from syncd.devenv.controlplane import ControlPlane
 from syncd.devenv.kubehttp import KubeHttp
 from syncd.devenv.proc import wait_until
-from syncd.devenv.tools import REPO_ROOT
+from syncd.devenv.tools import REPO_ROOT, Tools
 
 SYSTEM_NS = "syncd-system"
 ROOT_SYNCS = f"/apis/syncd.dev/v1beta1/namespaces/{SYSTEM_NS}/rootsyncs"
@@ -35,6 +40,11 @@ ROOT_SYNCS = f"/apis/syncd.dev/v1beta1/namespaces/{SYSTEM_NS}/rootsyncs"
 
 @pytest.fixture(scope="session")
 def syncd_crds(admin: KubeHttp) -> None:
+    install_crds(admin)
+
+
+def install_crds(admin: KubeHttp) -> None:
+    """Apply syncd's generated CRDs, wait until Established, and create `syncd-system`."""
     for path in sorted((REPO_ROOT / "manifests" / "crds").glob("*.yaml")):
         crd = yaml.safe_load(path.read_text())
         name = crd["metadata"]["name"]
@@ -60,6 +70,20 @@ class Controller:
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def log_records(self, event: str, **fields: str) -> list[dict[str, Any]]:
+        """The JSON log records named `event` whose fields include every `fields` pair."""
+        records = []
+        for line in self.log_text().splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(record, dict) or record.get("event") != event:
+                continue
+            if all(record.get(key) == value for key, value in fields.items()):
+                records.append(record)
+        return records
 
 
 def start_controller(control_plane: ControlPlane, workdir: Path) -> Controller:
@@ -105,6 +129,22 @@ def syncd_controller(
     finally:
         code = stop_controller(controller)
         assert code == 0, f"syncd run exited {code}:\n{controller.log_text()[-4000:]}"
+
+
+@pytest.fixture
+def quiet_control_plane(tools: Tools, tmp_path: Path) -> Iterator[ControlPlane]:
+    """A private control plane: etcd and the API server only, with syncd's CRDs.
+
+    Nothing else writes to it (no controller-manager, scheduler, node or
+    session controller), so the test's own `syncd run` is the only client
+    besides the API server's internal loops (e.g. its identity lease).
+    """
+    plane = ControlPlane(
+        workdir=tmp_path / "quiet-plane", tools=tools, with_controllers=False, with_node=False
+    )
+    with plane:
+        install_crds(plane.http())
+        yield plane
 
 
 def root_sync_body(
