@@ -17,7 +17,6 @@ from typing import Any
 from syncd import __version__
 from syncd.api.resourcegroup import (
     InventoryEntry,
-    InventoryStatusEntry,
     ResourceGroup,
     ResourceStatus,
     parse_resource_group,
@@ -47,6 +46,26 @@ class Inventory:
 
     refs: InventorySet
     exists: bool
+
+
+def _refs_of(live: Mapping[str, Any]) -> frozenset[ObjectRef]:
+    """The identities a live ResourceGroup lists.
+
+    Read straight from the JSON (it can hold thousands of entries); a
+    malformed one goes through the model, whose error names the bad field.
+    """
+    try:
+        return frozenset(
+            ObjectRef(
+                group=entry.get("group", ""),
+                kind=entry["kind"],
+                namespace=entry.get("namespace", ""),
+                name=entry["name"],
+            )
+            for entry in live["spec"]["resources"]
+        )
+    except (KeyError, TypeError, AttributeError):
+        return parse_resource_group(live).refs()
 
 
 class InventoryStore:
@@ -84,14 +103,14 @@ class InventoryStore:
         live = self._cluster.get(self._ref)
         if live is None:
             return Inventory(refs=InventorySet(), exists=False)
-        group = parse_resource_group(live)
-        tooling = (group.metadata.annotations or {}).get(APPLYSET_TOOLING_ANNOTATION, "")
+        annotations = (live.get("metadata") or {}).get("annotations") or {}
+        tooling = str(annotations.get(APPLYSET_TOOLING_ANNOTATION, ""))
         if tooling and tooling.rpartition("/")[0] != "syncd":
             raise ClusterError(
                 f"ResourceGroup {self._sync.namespace}/{self._sync.name} is an ApplySet managed "
                 f"by {tooling!r}, not syncd; delete it or rename the sync"
             )
-        refs = InventorySet.of(group.refs())
+        refs = InventorySet.of(_refs_of(live))
         self._last_written = (refs.refs, tooling)
         self._live = live
         return Inventory(refs=refs, exists=True)
@@ -113,10 +132,16 @@ class InventoryStore:
         live = self._live or self._cluster.get(self._ref)
         if live is None:
             return False
+        # Plain dicts: this list can hold thousands of entries, and its shape
+        # is fixed by InventoryStatusEntry (the CRD defaults the rest).
         entries = [
-            InventoryStatusEntry(
-                group=ref.group, kind=ref.kind, namespace=ref.namespace, name=ref.name, status=st
-            ).model_dump(mode="json", by_alias=True, exclude_none=True)
+            {
+                "group": ref.group,
+                "kind": ref.kind,
+                "namespace": ref.namespace,
+                "name": ref.name,
+                "status": st.value,
+            }
             for ref, st in sorted(statuses.items())
         ]
         body: dict[str, Any] = dict(live)

@@ -6,7 +6,7 @@ import pytest
 
 from syncd import __version__
 from syncd.api.resourcegroup import ResourceStatus
-from syncd.core.errors import ClusterError
+from syncd.core.errors import ClusterError, SyncSpecError
 from syncd.core.inventory import InventorySet, applyset_id
 from syncd.core.metadata import (
     APPLYSET_GROUP_KINDS_ANNOTATION,
@@ -149,3 +149,30 @@ def test_object_statuses_are_written_once_until_they_change(
     assert verbs(cluster.requests[start:], WRITE_VERBS) == [
         (FakeVerb.REPLACE_STATUS.value, "ResourceGroup.syncd.dev syncd-system/root")
     ]
+
+
+def test_a_malformed_inventory_entry_is_reported_with_its_field_path(
+    cluster: FakeCluster, store: InventoryStore
+) -> None:
+    cluster.apply(
+        store.ref,
+        {
+            "apiVersion": "syncd.dev/v1beta1",
+            "kind": "ResourceGroup",
+            "metadata": {"name": "root", "namespace": "syncd-system"},
+            "spec": {"resources": [{"group": "", "name": "no-kind"}]},
+        },
+        field_manager="someone-else",
+    )
+    with pytest.raises(SyncSpecError, match=r"spec\.resources\[0\]\.kind: field required"):
+        store.load()
+
+
+def test_load_reads_every_entry_of_a_large_inventory(
+    cluster: FakeCluster, store: InventoryStore
+) -> None:
+    many = InventorySet.of(
+        ObjectRef(group="", kind="ConfigMap", namespace="n", name=f"c{i}") for i in range(2000)
+    )
+    store.record(many)
+    assert InventoryStore(cluster, sync=SYNC).load().refs == many
