@@ -194,5 +194,5 @@ class SyncManager:
         if entry is None:
             return
         log.info("reconcile.sync_removed", sync=str(sync))
+        entry.worker.stop()  # a poll firing meanwhile reaches a stopped worker: a no-op
         self._scheduler.unschedule(sync)
-        entry.worker.stop()
