@@ -17,12 +17,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from syncd.devenv.kubehttp import KubeHttp
 from syncd.devenv.pki import Pki, write_pki
-from syncd.devenv.proc import ManagedProcess, ServerError, free_port, wait_until
+from syncd.devenv.proc import ManagedProcess, ServerContext, ServerError, free_port, wait_until
 from syncd.devenv.tools import Tools
 
 FAKE_NODE = "kwok-node-0"
@@ -53,7 +52,7 @@ def _default_users() -> dict[str, User]:
 
 
 @dataclass(kw_only=True)
-class ControlPlane:
+class ControlPlane(ServerContext):
     """One local control plane. Use as a context manager or call start()/stop()."""
 
     workdir: Path
@@ -107,19 +106,6 @@ class ControlPlane:
     def pids(self) -> list[int]:
         """Pids of every component started so far."""
         return [p.pid for p in self.processes if p.popen is not None]
-
-    def __enter__(self) -> ControlPlane:
-        """Start, stopping again if startup fails."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop everything."""
-        self.stop()
 
     # -- lifecycle --------------------------------------------------------
 

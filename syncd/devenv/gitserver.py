@@ -18,7 +18,6 @@ import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from types import TracebackType
 from typing import IO, Any, Self
 from urllib.parse import quote
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -101,7 +100,7 @@ def _read_length(stream: IO[bytes], length: int) -> Iterator[bytes]:
         yield data
 
 
-class GitHttpServer:
+class GitHttpServer(ServerContext):
     """Smart-HTTP Git serving every bare repository under `root`.
 
     Each request runs the real `git http-backend`; pushes are enabled for all
@@ -208,19 +207,6 @@ class GitHttpServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-
-    def __enter__(self) -> Self:
-        """Start the server."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop the server."""
-        self.stop()
 
     # -- WSGI ---------------------------------------------------------------
 
