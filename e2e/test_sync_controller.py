@@ -140,3 +140,55 @@ def test_logs_are_json_and_carry_the_sync_and_the_commit(
     assert mine, "no reconcile.synced record for the sync"
     assert mine[0]["commit"] == sha[:12]
     assert {"timestamp", "level", "component"} <= mine[0].keys()
+
+
+def test_a_deployment_with_resource_quantities_is_not_reapplied_on_later_polls(
+    admin: KubeHttp,
+    syncd_controller: Controller,
+    git_http: GitHttpServer,
+    git_repo_factory: GitRepoFactory,
+) -> None:
+    # The server stores `cpu: 1` as "1" and `memory: 1024Mi` as "1Gi"; a
+    # naive comparison would re-apply this Deployment on every poll.
+    ns = unique("qty")
+    deployment = f"""apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: {ns}
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {{app: web}}
+  template:
+    metadata:
+      labels: {{app: web}}
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+          resources:
+            limits: {{cpu: 1, memory: 1024Mi}}
+            requests: {{cpu: 0.5, memory: 0.5Gi}}
+"""
+    repo = git_repo_factory(git_http)
+    sha = repo.commit({"ns.yaml": _ns(ns), "web.yaml": deployment}, "add")
+    name = unique("qty")
+    sync = f"RootSync/syncd-system/{name}"
+    assert (
+        admin.post(ROOT_SYNCS, root_sync_body(name, repo=git_http.repo_url(repo.name))).status
+        == 201
+    )
+    wait_synced(admin, name, sha)
+    live = admin.get(f"/apis/apps/v1/namespaces/{ns}/deployments/web").json()
+    limits = live["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]
+    assert limits == {"cpu": "1", "memory": "1Gi"}
+    seen = len(syncd_controller.log_records("reconcile.synced", sync=sync))
+    wait_until(
+        lambda: len(syncd_controller.log_records("reconcile.synced", sync=sync)) >= seen + 3,
+        timeout=60,
+        what="three more polls",
+    )
+    later = syncd_controller.log_records("reconcile.synced", sync=sync)[seen:]
+    assert [r["applied"] for r in later] == [0] * len(later)
+    assert all(r["unchanged"] == 2 for r in later)

@@ -15,6 +15,9 @@ Equality rules:
 - a declared empty value (`{}`, `[]`, `""`, `0`, `false`) whose key is
   absent from the live object is not drift: the API server drops such
   fields (`omitempty`), and re-applying them would never converge;
+- resource quantities (under `resources`, `limits`, `requests`, `hard`,
+  `overhead`, `capacity`) compare by value: the server stores `cpu: 1` as
+  `"1"` and `0.5` as `"500m"`;
 - server-owned fields are ignored: `status` and `metadata.managedFields`,
   `resourceVersion`, `creationTimestamp`, `generation` and `uid`.
 
@@ -29,11 +32,16 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+from syncd.core.quantity import same_quantity
+
 IGNORED_METADATA: Final = frozenset(
     {"managedFields", "resourceVersion", "creationTimestamp", "generation", "uid"}
 )
 _PLAIN_KEY: Final = re.compile(r"[A-Za-z0-9_-]+")
 _EMPTY: Final[tuple[object, ...]] = (None, "", False, {}, [])
+# Fields holding resource quantities, which the API server canonicalises
+# (`cpu: 1` -> "1", `0.5` -> "500m"): compared by value.
+_QUANTITY_PATH: Final = re.compile(r"\.(resources|limits|requests|hard|overhead|capacity)\b")
 
 
 def drifted_fields(declared: Mapping[str, Any], live: Mapping[str, Any]) -> list[str]:
@@ -70,7 +78,9 @@ def _compare(declared: object, live: object, path: str, out: list[str]) -> None:
         for index, (item, live_item) in enumerate(zip(declared, live, strict=True)):
             if type(item) is not type(live_item) or item != live_item:
                 _compare(item, live_item, f"{path}[{index}]", out)
-    elif not _scalar_equal(declared, live):
+    elif not _scalar_equal(declared, live) and not (
+        _QUANTITY_PATH.search(path) and same_quantity(declared, live)
+    ):
         out.append(path)
 
 

@@ -151,3 +151,51 @@ def test_an_object_never_drifts_from_itself(value: dict[str, Any]) -> None:
 def test_extra_live_fields_never_drift(value: dict[str, Any], extra: dict[str, Any]) -> None:
     live = {**{f"extra-{k}": v for k, v in extra.items()}, **copy.deepcopy(value)}
     assert drifted_fields(value, live) == []
+
+
+def test_resource_quantities_in_canonical_form_are_not_drift() -> None:
+    declared = {
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "c",
+                            "resources": {
+                                "limits": {"cpu": 1, "memory": "1024Mi"},
+                                "requests": {"cpu": 0.5},
+                            },
+                        }
+                    ]
+                }
+            }
+        }
+    }
+    live = {
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "c",
+                            "resources": {
+                                "limits": {"cpu": "1", "memory": "1Gi"},
+                                "requests": {"cpu": "500m"},
+                            },
+                        }
+                    ]
+                }
+            }
+        }
+    }
+    assert drifted_fields(declared, live) == []
+
+
+def test_a_changed_quantity_is_drift() -> None:
+    declared = {"spec": {"hard": {"pods": "10"}}}
+    assert drifted_fields(declared, {"spec": {"hard": {"pods": "11"}}}) == [".spec.hard.pods"]
+
+
+def test_number_spellings_outside_quantity_fields_still_drift() -> None:
+    declared = {"data": {"replicas": "1"}}
+    assert drifted_fields(declared, {"data": {"replicas": "1.0"}}) == [".data.replicas"]
