@@ -192,3 +192,40 @@ spec:
     later = syncd_controller.log_records("reconcile.synced", sync=sync)[seen:]
     assert [r["applied"] for r in later] == [0] * len(later)
     assert all(r["unchanged"] == 2 for r in later)
+
+
+def test_corrected_drift_is_an_event_that_names_who_changed_what(
+    admin: KubeHttp,
+    syncd_controller: Controller,
+    git_http: GitHttpServer,
+    git_repo_factory: GitRepoFactory,
+) -> None:
+    ns = unique("drift")
+    repo = git_repo_factory(git_http)
+    cm = _cm("c", ns) + "data:\n  value: declared\n"
+    sha = repo.commit({"ns.yaml": _ns(ns), "c.yaml": cm}, "add")
+    name = unique("drift")
+    assert (
+        admin.post(ROOT_SYNCS, root_sync_body(name, repo=git_http.repo_url(repo.name))).status
+        == 201
+    )
+    wait_synced(admin, name, sha)
+    path = f"/api/v1/namespaces/{ns}/configmaps/c"
+    edit = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "c", "namespace": ns},
+        "data": {"value": "hijacked"},
+    }
+    assert admin.apply(path, edit, manager="intruder", force=True).status == 200
+
+    def drift_event() -> str | None:
+        events = admin.get(
+            "/api/v1/namespaces/syncd-system/events"
+            f"?fieldSelector=involvedObject.name%3D{name},reason%3DDriftCorrected"
+        ).json()["items"]
+        return events[0]["message"] if events else None
+
+    message = wait_until(drift_event, timeout=60, what="a DriftCorrected Event")
+    assert admin.get(path).json()["data"] == {"value": "declared"}
+    assert message.startswith(f"ConfigMap {ns}/c drifted: .data.value (last changed by intruder")

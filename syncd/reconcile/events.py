@@ -45,3 +45,11 @@ def announce(events: EventRecorder, involved: JsonObject, report: RunReport) -> 
         else:
             reason = EventReason.OBJECT_ERROR
         events.emit(involved, type_=EventType.WARNING, reason=reason, message=str(error))
+
+
+def announce_drift(events: EventRecorder, involved: JsonObject, report: RunReport) -> None:
+    """One Warning Event per corrected drift (the first MAX_ERROR_EVENTS of them)."""
+    for message in report.drift[:MAX_ERROR_EVENTS]:
+        events.emit(
+            involved, type_=EventType.WARNING, reason=EventReason.DRIFT_CORRECTED, message=message
+        )

@@ -23,6 +23,7 @@ from syncd.apply.applier import Applier, ApplyResult
 from syncd.apply.live import LiveReader
 from syncd.apply.pruner import Pruner, PruneResult
 from syncd.apply.waiter import Waiter
+from syncd.core.drift import last_writer
 from syncd.core.errors import ClusterError, SourceFetchError, SyncdError, SyncSpecError
 from syncd.core.inventory import InventorySet
 from syncd.core.kstatus import KStatus
@@ -38,7 +39,7 @@ from syncd.logging import get_logger
 from syncd.parse.decode import decode_directory
 from syncd.parse.validate import ScopeRules, validate
 from syncd.plan.plan import build_plan
-from syncd.reconcile.events import announce
+from syncd.reconcile.events import announce, announce_drift
 from syncd.reconcile.sources import SourceFactory, spec_source
 from syncd.reconcile.worker import TriggerReason
 from syncd.status.events import EventRecorder
@@ -166,6 +167,8 @@ class Pipeline:
         status, changed = self._status.write(self.ref, report, live=obj)
         if changed and status is not None:
             announce(self._events, obj, report)
+        # Drift is news even when the status (same counts) does not change.
+        announce_drift(self._events, obj, report)
 
     def _sync_once(self, sync: RootSync, generation: int, bound: Any) -> RunReport:
         source = self._source_for(sync)
@@ -232,7 +235,10 @@ class Pipeline:
             pruned=pruned,
             extra_errors=live.errors,
         )
-        return self._steady_counts(report)
+        drift = _drift_messages(plan, applied, inventory.refs)
+        for message in drift:
+            bound.warning("reconcile.drift_corrected", detail=message)
+        return self._steady_counts(dataclasses.replace(report, drift=drift))
 
     def _steady_counts(self, report: RunReport) -> RunReport:
         """Keep the counts of the last run that changed something for this commit.
@@ -320,3 +326,17 @@ class Pipeline:
             synced=not source_errors and not sync_errors and applied.all_ready,
             in_progress=not applied.all_ready,
         )
+
+
+def _drift_messages(plan: Plan, applied: ApplyResult, inventory: InventorySet) -> tuple[str, ...]:
+    """Who changed or deleted which managed object, for the objects this run restored."""
+    messages = []
+    for obj in plan.to_apply:
+        if obj.ref not in applied.applied:
+            continue
+        if obj.live is None and obj.ref in inventory:
+            messages.append(f"{obj.ref} was deleted outside syncd; recreated")
+        elif obj.live is not None and obj.reason.startswith("drifted"):
+            writer = last_writer(obj.live) or "an unknown writer"
+            messages.append(f"{obj.ref} {obj.reason} (last changed by {writer}); restored")
+    return tuple(messages)

@@ -77,6 +77,8 @@ class RunReport:
     suspended: bool = False
     stalled_reason: str = ""
     """Set when the sync cannot progress without a change (bad spec, fetch failing)."""
+    drift: tuple[str, ...] = ()
+    """One message per object whose drift this run corrected (who changed what)."""
 
     @property
     def errors(self) -> tuple[SyncdError, ...]:

@@ -327,6 +327,31 @@ def test_a_deleted_managed_object_is_recreated_on_an_unchanged_commit(synced_env
     env.cluster.delete(cm_ref("b"))
     assert env.run(TriggerReason.DRIFT)
     assert live(env, cm_ref("b"))["data"] == {"key": "b"}
+    assert drift_events(env) == ["ConfigMap app/b was deleted outside syncd; recreated"]
+
+
+def test_a_corrected_drift_is_an_event_naming_the_field_and_who_changed_it(
+    synced_env: Env,
+) -> None:
+    env = synced_env
+    env.cluster.merge_patch(cm_ref("a"), {"data": {"key": "edited"}}, field_manager="kubectl-edit")
+    assert env.run(TriggerReason.DRIFT)
+    [message] = drift_events(env)
+    assert message.startswith("ConfigMap app/a drifted: .data.key (last changed by kubectl-edit")
+    assert message.endswith("; restored")
+    # The same drift again is news again, though the status does not change.
+    env.cluster.merge_patch(cm_ref("a"), {"data": {"key": "again"}}, field_manager="kubectl-edit")
+    assert env.run(TriggerReason.DRIFT)
+    assert len(drift_events(env)) == 2
+
+
+def drift_events(env: Env) -> list[str]:
+    events = env.cluster.list(env.cluster.resource_type("", "Event"), namespace="syncd-system")
+    return sorted(
+        e["message"]
+        for e in events.items
+        if e["reason"] == "DriftCorrected" and e["involvedObject"]["name"] == "root"
+    )
 
 
 def test_a_fetch_failure_stalls_and_the_next_run_recovers(synced_env: Env) -> None:
