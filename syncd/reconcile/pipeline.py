@@ -206,6 +206,10 @@ class Pipeline:
             retain=parsed.validation.rejected | parsed.order.excluded,
         )
         self._inventory.record(InventorySet.pre_apply(inventory.refs, plan.managed))
+        if plan.to_apply or plan.to_prune:
+            # Applying (and waiting for readiness) can take minutes: say so now,
+            # so `kubectl get rootsync` shows Syncing the new commit meanwhile.
+            self._report_progress(generation, commit, parsed)
         timeout = parse_duration(sync.spec.override.reconcile_timeout).total_seconds()
         applied = self._applier.apply(plan, parsed.order, timeout=timeout)
         pruned = self._pruner.prune(plan)
@@ -239,6 +243,24 @@ class Pipeline:
         for message in drift:
             bound.warning("reconcile.drift_corrected", detail=message)
         return self._steady_counts(dataclasses.replace(report, drift=drift))
+
+    def _report_progress(self, generation: int, commit: str, parsed: Parsed) -> None:
+        obj = self._latest()
+        if obj is None:
+            return
+        source_errors = parsed.parse_errors + parsed.validation.errors + parsed.order.errors
+        self._status.write(
+            self.ref,
+            RunReport(
+                generation=generation,
+                commit=commit,
+                source=StageReport(commit=commit, errors=source_errors),
+                rendering=StageReport(commit=commit),
+                rendering_message=RENDERING_NOT_REQUIRED,
+                in_progress=True,
+            ),
+            live=obj,
+        )
 
     def _steady_counts(self, report: RunReport) -> RunReport:
         """Keep the counts of the last run that changed something for this commit.

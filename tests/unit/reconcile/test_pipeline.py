@@ -427,3 +427,22 @@ def test_a_release_that_fails_stays_in_the_inventory(synced_env: Env) -> None:
     assert not env.run()
     assert live(env, cm_ref("b"))["metadata"]["annotations"][MANAGER_ANNOTATION]
     assert cm_ref("b") in env.inventory()
+
+
+def test_while_a_new_commit_is_applied_the_status_says_syncing_it(synced_env: Env) -> None:
+    env = synced_env
+    seen: list[tuple[SyncState | None, str | None]] = []
+    real_apply = env.cluster.apply
+
+    def spying_apply(ref: ObjectRef, body: Any, **options: Any) -> Any:
+        if ref.kind == "ConfigMap":
+            summary = env.status().summary
+            assert summary is not None
+            seen.append((summary.state, summary.short_commit))
+        return real_apply(ref, body, **options)
+
+    env.cluster.apply = spying_apply  # type: ignore[method-assign]
+    sha = env.source.commit({"cm-a.yaml": doc(configmap("a", key="changed"))})
+    assert env.run()
+    assert seen == [(SyncState.SYNCING, sha[:7])]
+    assert env.state() is SyncState.SYNCED
