@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from syncd import __version__
-from syncd.cli import errors_cmd, run_cmd, status_cmd
+from syncd.cli import errors_cmd, render_cmd, run_cmd, status_cmd, vet_cmd
 
 DESCRIPTION = """\
 syncd keeps Kubernetes clusters exactly as declared in Git, OCI artifacts or
@@ -19,6 +20,8 @@ EPILOG = """\
 examples:
   syncd run                    run the controller (configured by SYNCD_* variables)
   syncd status --resources     every sync's state, commit, errors and objects
+  syncd vet clusters/prod      check a package locally with the controller's rules
+  syncd render clusters/prod   print what would be applied, in apply order
   syncd errors                 list every error code and what to do about it
   syncd errors SD2006          explain one code (the prune guard)
 
@@ -39,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     run_cmd.register(commands)
     status_cmd.register(commands)
+    vet_cmd.register(commands)
+    render_cmd.register(commands)
     errors_cmd.register(commands)
     return parser
 
@@ -51,7 +56,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help(sys.stderr)
         return 2
-    code: int = handler(args)
+    try:
+        code: int = handler(args)
+    except BrokenPipeError:
+        # The reader went away (`syncd render DIR | head`): not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return code
 
 
