@@ -229,3 +229,56 @@ def test_corrected_drift_is_an_event_that_names_who_changed_what(
     message = wait_until(drift_event, timeout=60, what="a DriftCorrected Event")
     assert admin.get(path).json()["data"] == {"value": "declared"}
     assert message.startswith(f"ConfigMap {ns}/c drifted: .data.value (last changed by intruder")
+
+
+def test_foreground_deletion_removes_the_managed_objects_then_the_sync(
+    admin: KubeHttp,
+    syncd_controller: Controller,
+    git_http: GitHttpServer,
+    git_repo_factory: GitRepoFactory,
+) -> None:
+    ns = unique("fg")
+    repo = git_repo_factory(git_http)
+    sha = repo.commit({"ns.yaml": _ns(ns), "c.yaml": _cm("c", ns)}, "add")
+    name = unique("fg")
+    body = root_sync_body(name, repo=git_http.repo_url(repo.name))
+    body["metadata"]["annotations"] = {"syncd.dev/deletion-propagation": "Foreground"}
+    assert admin.post(ROOT_SYNCS, body).status == 201
+    wait_synced(admin, name, sha)
+
+    def has_finalizer() -> bool:
+        meta = admin.get(f"{ROOT_SYNCS}/{name}").json()["metadata"]
+        return "syncd.dev/delete-managed-objects" in (meta.get("finalizers") or [])
+
+    wait_until(has_finalizer, timeout=30, what="syncd's finalizer on the RootSync")
+    assert admin.delete(f"{ROOT_SYNCS}/{name}").status == 200
+    wait_until(
+        lambda: admin.get(f"{ROOT_SYNCS}/{name}").status == 404,
+        timeout=60,
+        what="the RootSync gone once its objects are",
+    )
+    assert admin.get(f"/api/v1/namespaces/{ns}/configmaps/c").status == 404
+    namespace = admin.get(f"/api/v1/namespaces/{ns}")
+    assert namespace.status == 404 or namespace.json()["status"]["phase"] == "Terminating"
+    groups = "/apis/syncd.dev/v1beta1/namespaces/syncd-system/resourcegroups"
+    assert admin.get(f"{groups}/{name}").status == 404
+
+
+def test_deleting_a_sync_without_the_annotation_orphans_its_objects(
+    admin: KubeHttp,
+    syncd_controller: Controller,
+    git_http: GitHttpServer,
+    git_repo_factory: GitRepoFactory,
+) -> None:
+    ns = unique("orphan")
+    repo = git_repo_factory(git_http)
+    sha = repo.commit({"ns.yaml": _ns(ns), "c.yaml": _cm("c", ns)}, "add")
+    name = unique("orphan")
+    assert (
+        admin.post(ROOT_SYNCS, root_sync_body(name, repo=git_http.repo_url(repo.name))).status
+        == 201
+    )
+    wait_synced(admin, name, sha)
+    assert admin.delete(f"{ROOT_SYNCS}/{name}").status == 200
+    assert admin.get(f"{ROOT_SYNCS}/{name}").status == 404
+    assert admin.get(f"/api/v1/namespaces/{ns}/configmaps/c").status == 200

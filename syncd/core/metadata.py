@@ -35,6 +35,9 @@ MUTATION_IGNORE: Final = "ignore"
 MANAGED_ANNOTATION: Final = "syncd.dev/managed"
 MANAGED_DISABLED: Final = "disabled"
 DELETION_PROPAGATION_ANNOTATION: Final = "syncd.dev/deletion-propagation"
+DELETION_FOREGROUND: Final = "Foreground"
+# On a sync object whose deletion must first delete what it manages.
+SYNC_FINALIZER: Final = "syncd.dev/delete-managed-objects"
 
 # Every key syncd adds, removed when it lets go of an object.
 SYNCD_LABELS: Final = (MANAGED_BY_LABEL, APPLYSET_PART_OF_LABEL)

@@ -175,7 +175,8 @@ class SyncManager:
                 created = True
             else:
                 created = False
-                changed = generation != entry.generation
+                deleting = bool((obj.get("metadata") or {}).get("deletionTimestamp"))
+                changed = generation != entry.generation or deleting
                 entry.obj, entry.generation = obj, generation
         if created:
             log.info("reconcile.sync_added", sync=str(sync))

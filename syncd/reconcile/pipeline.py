@@ -40,6 +40,12 @@ from syncd.parse.decode import decode_directory
 from syncd.parse.validate import ScopeRules, validate
 from syncd.plan.plan import build_plan
 from syncd.reconcile.events import announce, announce_drift
+from syncd.reconcile.finalizer import (
+    delete_managed,
+    has_finalizer,
+    set_finalizer,
+    wants_foreground,
+)
 from syncd.reconcile.sources import SourceFactory, spec_source
 from syncd.reconcile.worker import TriggerReason
 from syncd.status.events import EventRecorder
@@ -119,6 +125,13 @@ class Pipeline:
             return True
         generation = int(obj.get("metadata", {}).get("generation") or 0)
         bound = log.bind(sync=str(self._sync), reasons=sorted(reasons))
+        if obj.get("metadata", {}).get("deletionTimestamp"):
+            return self._finalize(obj, generation, bound)
+        try:
+            set_finalizer(self._ports.cluster, self.ref, obj, on=wants_foreground(obj))
+        except ClusterError as exc:
+            bound.warning("reconcile.finalizer_failed", error=str(exc))
+            return False
         try:
             sync = parse_root_sync(obj)
         except SyncSpecError as exc:
@@ -159,6 +172,37 @@ class Pipeline:
             )
         self._report(self._latest() or obj, report)
         return not report.errors or report.stalled_reason == "InvalidSpec"
+
+    def _finalize(self, obj: JsonObject, generation: int, bound: Any) -> bool:
+        """The sync object is being deleted: delete what it manages first, if asked to."""
+        if not has_finalizer(obj):
+            return True
+        try:
+            result = delete_managed(
+                self._ports.cluster,
+                self._sync,
+                inventory=self._inventory,
+                reader=self._reader,
+                pruner=self._pruner,
+            )
+            if result is not None and not result.failed:
+                bound.info("reconcile.finalized", pruned=len(result.pruned))
+                set_finalizer(self._ports.cluster, self.ref, self._latest() or obj, on=False)
+                return True
+        except ClusterError as exc:
+            bound.warning("reconcile.finalize_failed", error=str(exc))
+            result = None
+        errors = result.errors if result is not None else ()
+        self._report(
+            self._latest() or obj,
+            RunReport(
+                generation=generation,
+                commit=self._commit(),
+                sync=StageReport(commit=self._commit(), errors=errors),
+                stalled_reason="DeletingObjects",
+            ),
+        )
+        return False
 
     def _commit(self) -> str:
         return self._parsed.commit if self._parsed else ""

@@ -31,6 +31,7 @@ from syncd.testing.fake_source import FakeSource
 from tests.unit.kube import (
     BUILTIN_TYPES,
     NAMESPACE,
+    RESOURCE_GROUP,
     ROOT_SYNC,
     WRITE_VERBS,
     cm_ref,
@@ -446,3 +447,50 @@ def test_while_a_new_commit_is_applied_the_status_says_syncing_it(synced_env: En
     assert env.run()
     assert seen == [(SyncState.SYNCING, sha[:7])]
     assert env.state() is SyncState.SYNCED
+
+
+def _annotate_foreground(env: Env) -> None:
+    body = root_sync()
+    body["metadata"]["annotations"] = {"syncd.dev/deletion-propagation": "Foreground"}
+    env.cluster.apply(REF, body, field_manager="kubectl")
+
+
+def test_foreground_deletion_deletes_every_managed_object_before_the_sync(
+    synced_env: Env,
+) -> None:
+    env = synced_env
+    _annotate_foreground(env)
+    assert env.run()
+    live_sync = env.cluster.peek(REF)
+    assert live_sync is not None
+    assert live_sync["metadata"]["finalizers"] == ["syncd.dev/delete-managed-objects"]
+
+    env.cluster.delete(REF)  # held by the finalizer: marked for deletion
+    assert env.cluster.peek(REF) is not None
+    assert env.run()
+    assert env.cluster.peek(cm_ref("a")) is None
+    assert env.cluster.peek(cm_ref("b")) is None
+    assert env.cluster.peek(NS_REF) is None
+    assert env.cluster.peek(ref_of(RESOURCE_GROUP, "root", "syncd-system")) is None
+    assert env.cluster.peek(REF) is None  # the finalizer was removed last
+
+
+def test_deleting_a_sync_orphans_its_objects_by_default(synced_env: Env) -> None:
+    env = synced_env
+    live_sync = env.cluster.peek(REF)
+    assert live_sync is not None
+    assert not live_sync["metadata"].get("finalizers")
+    env.cluster.delete(REF)
+    assert env.cluster.peek(REF) is None
+    assert env.cluster.peek(cm_ref("a")) is not None
+
+
+def test_removing_the_annotation_removes_the_finalizer(synced_env: Env) -> None:
+    env = synced_env
+    _annotate_foreground(env)
+    assert env.run()
+    env.cluster.apply(REF, root_sync(), field_manager="kubectl")
+    assert env.run()
+    live_sync = env.cluster.peek(REF)
+    assert live_sync is not None
+    assert not live_sync["metadata"].get("finalizers")
