@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,21 +18,16 @@ from typing import Any
 
 from syncd.api.duration import parse_duration
 from syncd.api.models import RootSync, parse_root_sync
-from syncd.api.resourcegroup import ResourceStatus
-from syncd.apply.applier import Applier, ApplyResult
+from syncd.apply.applier import Applier
 from syncd.apply.live import LiveReader
-from syncd.apply.pruner import Pruner, PruneResult
+from syncd.apply.pruner import Pruner
 from syncd.apply.waiter import Waiter
-from syncd.core.drift import last_writer
-from syncd.core.errors import ClusterError, SourceFetchError, SyncdError, SyncSpecError
+from syncd.core.errors import ClusterError, SourceFetchError, SyncSpecError
 from syncd.core.inventory import InventorySet
-from syncd.core.kstatus import KStatus
-from syncd.core.ordering import OrderResult, apply_waves
-from syncd.core.plan import Plan
+from syncd.core.ordering import apply_waves
 from syncd.core.plan import PruneGuard as PlanPruneGuard
 from syncd.core.ports import Clock, Cluster, JsonObject, Source
 from syncd.core.refs import ObjectRef
-from syncd.core.results import ValidationResult
 from syncd.core.sync import SyncId
 from syncd.inventory.store import InventoryStore
 from syncd.logging import get_logger
@@ -46,6 +41,13 @@ from syncd.reconcile.finalizer import (
     set_finalizer,
     wants_foreground,
 )
+from syncd.reconcile.reporting import (
+    Parsed,
+    drift_messages,
+    object_statuses,
+    progress_report,
+    run_report,
+)
 from syncd.reconcile.sources import SourceFactory, spec_source
 from syncd.reconcile.worker import TriggerReason
 from syncd.status.events import EventRecorder
@@ -53,22 +55,6 @@ from syncd.status.report import RunReport, StageReport, SyncCounts
 from syncd.status.writer import StatusWriter
 
 log = get_logger("reconcile.pipeline")
-RENDERING_NOT_REQUIRED = "Rendering not required: plain manifests"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Parsed:
-    """The validated content of one commit, kept while the commit does not move."""
-
-    commit: str
-    validation: ValidationResult
-    parse_errors: tuple[SyncdError, ...]
-    order: OrderResult
-
-    @property
-    def complete(self) -> bool:
-        """Whether every file parsed (otherwise nothing may be pruned)."""
-        return not self.parse_errors
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -265,7 +251,7 @@ class Pipeline:
                 kept=plan.kept,
             )
         )
-        self._inventory.record_statuses(self._statuses(plan, applied, live.objects))
+        self._inventory.record_statuses(object_statuses(plan, applied, live.objects))
         bound.info(
             "reconcile.synced",
             commit=commit[:12],
@@ -274,7 +260,7 @@ class Pipeline:
             pruned=len(pruned.pruned),
             failed=len(applied.failed) + len(pruned.failed),
         )
-        report = self._run_report(
+        report = run_report(
             generation=generation,
             commit=commit,
             parsed=parsed,
@@ -283,28 +269,19 @@ class Pipeline:
             pruned=pruned,
             extra_errors=live.errors,
         )
-        drift = _drift_messages(plan, applied, inventory.refs)
+        drift = drift_messages(plan, applied, inventory.refs)
         for message in drift:
             bound.warning("reconcile.drift_corrected", detail=message)
         return self._steady_counts(dataclasses.replace(report, drift=drift))
 
     def _report_progress(self, generation: int, commit: str, parsed: Parsed) -> None:
         obj = self._latest()
-        if obj is None:
-            return
-        source_errors = parsed.parse_errors + parsed.validation.errors + parsed.order.errors
-        self._status.write(
-            self.ref,
-            RunReport(
-                generation=generation,
-                commit=commit,
-                source=StageReport(commit=commit, errors=source_errors),
-                rendering=StageReport(commit=commit),
-                rendering_message=RENDERING_NOT_REQUIRED,
-                in_progress=True,
-            ),
-            live=obj,
-        )
+        if obj is not None:
+            self._status.write(
+                self.ref,
+                progress_report(generation=generation, commit=commit, parsed=parsed),
+                live=obj,
+            )
 
     def _steady_counts(self, report: RunReport) -> RunReport:
         """Keep the counts of the last run that changed something for this commit.
@@ -346,63 +323,3 @@ class Pipeline:
         return Parsed(
             commit=commit, validation=validation, parse_errors=decoded.errors, order=order
         )
-
-    @staticmethod
-    def _statuses(
-        plan: Plan, applied: ApplyResult, live: Mapping[ObjectRef, JsonObject]
-    ) -> dict[ObjectRef, ResourceStatus]:
-        result: dict[ObjectRef, ResourceStatus] = {}
-        for ref in plan.managed:
-            status = applied.statuses.get(ref)
-            if status is None:
-                status = KStatus.CURRENT if ref in live else KStatus.UNKNOWN
-            if ref in applied.failed:
-                status = KStatus.FAILED
-            result[ref] = ResourceStatus(status.value)
-        return result
-
-    @staticmethod
-    def _run_report(
-        *,
-        generation: int,
-        commit: str,
-        parsed: Parsed,
-        plan: Plan,
-        applied: ApplyResult,
-        pruned: PruneResult,
-        extra_errors: tuple[SyncdError, ...],
-    ) -> RunReport:
-        source_errors = parsed.parse_errors + parsed.validation.errors + parsed.order.errors
-        sync_errors = plan.errors + applied.errors + pruned.errors + extra_errors
-        failed = len(applied.failed) + len(pruned.failed)
-        return RunReport(
-            generation=generation,
-            commit=commit,
-            source=StageReport(commit=commit, errors=source_errors),
-            rendering=StageReport(commit=commit),
-            rendering_message=RENDERING_NOT_REQUIRED,
-            sync=StageReport(commit=commit, errors=sync_errors),
-            counts=SyncCounts(
-                applied=len(applied.applied),
-                unchanged=len(plan.unchanged),
-                pruned=len(pruned.pruned),
-                failed=failed,
-                total=len(parsed.validation.manifests),
-            ),
-            synced=not source_errors and not sync_errors and applied.all_ready,
-            in_progress=not applied.all_ready,
-        )
-
-
-def _drift_messages(plan: Plan, applied: ApplyResult, inventory: InventorySet) -> tuple[str, ...]:
-    """Who changed or deleted which managed object, for the objects this run restored."""
-    messages = []
-    for obj in plan.to_apply:
-        if obj.ref not in applied.applied:
-            continue
-        if obj.live is None and obj.ref in inventory:
-            messages.append(f"{obj.ref} was deleted outside syncd; recreated")
-        elif obj.live is not None and obj.reason.startswith("drifted"):
-            writer = last_writer(obj.live) or "an unknown writer"
-            messages.append(f"{obj.ref} {obj.reason} (last changed by {writer}); restored")
-    return tuple(messages)
