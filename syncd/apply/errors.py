@@ -24,7 +24,7 @@ def object_error(verb: str, ref: ObjectRef, source_path: str, exc: ClusterError)
         code = ErrorCode.FORBIDDEN
         message = f"{verb} {ref} forbidden: {exc.message}"
     elif isinstance(exc, ApiError):
-        code = exc.code if exc.code is not ErrorCode.FORBIDDEN else ErrorCode.APPLY_FAILURE
+        code = exc.code
         message = f"{verb} {ref} failed ({exc.status} {exc.reason}): {exc.message}"
     else:
         code = ErrorCode.APPLY_FAILURE

@@ -72,10 +72,8 @@ def credentials_for(cluster: Cluster, sync: RootSync) -> Credentials | None:
     return Credentials(username=username, password=password, token=token, ca_cert_pem=ca)
 
 
-def source_for(
-    cluster: Cluster, sync: RootSync, *, cache_dir: Path, timeout: float
-) -> tuple[Source, str]:
-    """The Source the spec describes and the directory it syncs (for messages)."""
+def spec_source(cluster: Cluster, sync: RootSync, cache_dir: Path, timeout: float) -> Source:
+    """The `SourceFactory` that builds the Source the sync's spec describes."""
     if sync.spec.source_type is not SourceType.GIT or sync.spec.git is None:
         raise SyncSpecError(
             f"spec.sourceType: {sync.spec.source_type.value} is not supported yet; use git"
@@ -90,10 +88,4 @@ def source_for(
         no_ssl_verify=git.no_ssl_verify,
         timeout=timeout,
     )
-    return GitSource(options, cache_dir=cache_dir), git.dir
-
-
-def spec_source(cluster: Cluster, sync: RootSync, cache_dir: Path, timeout: float) -> Source:
-    """The `SourceFactory` that builds the Source the sync's spec describes (`source_for`)."""
-    source, _ = source_for(cluster, sync, cache_dir=cache_dir, timeout=timeout)
-    return source
+    return GitSource(options, cache_dir=cache_dir)
