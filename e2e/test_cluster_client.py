@@ -26,7 +26,7 @@ from syncd.core.errors import (
     ResourceExpiredError,
     UnknownKindError,
 )
-from syncd.core.ports import Cluster, ResourceType, WatchEventType
+from syncd.core.ports import Cluster, DeleteResult, ResourceType, WatchEventType
 from syncd.core.refs import ObjectRef
 from syncd.devenv.controlplane import ControlPlane
 from syncd.devenv.kubehttp import KubeHttp
@@ -262,9 +262,9 @@ def test_delete_with_a_mismatched_uid_conflicts_and_the_object_survives(
     with pytest.raises(ConflictError, match="UID in the precondition"):
         client.delete(ref, uid="00000000-0000-0000-0000-000000000000")
     assert client.get(ref) is not None
-    assert client.delete(ref, uid=live["metadata"]["uid"]) is True
-    wait_until(lambda: client.get(ref) is None, timeout=10, what="ConfigMap deleted")
-    assert client.delete(ref) is False
+    assert client.delete(ref, uid=live["metadata"]["uid"]) is DeleteResult.DELETED
+    assert client.get(ref) is None
+    assert client.delete(ref) is DeleteResult.ABSENT
 
 
 def test_merge_patch_and_create(client: KubeClient, namespace: str) -> None:
@@ -323,7 +323,7 @@ def test_watch_sees_added_modified_and_deleted(client: KubeClient, namespace: st
     ref = cm_ref(namespace, "watched")
     client.apply(ref, configmap(namespace, "watched", {"v": "1"}), field_manager=MANAGER)
     client.apply(ref, configmap(namespace, "watched", {"v": "2"}), field_manager=MANAGER)
-    assert client.delete(ref)
+    assert client.delete(ref) is DeleteResult.DELETED
 
     seen: list[WatchEventType] = []
     events: Iterator[Any] = client.watch(

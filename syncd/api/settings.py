@@ -18,6 +18,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from syncd.core.limits import MIB, DecodeLimits
 from syncd.core.metadata import FIELD_MANAGER
 
 ENV_PREFIX: Final = "SYNCD_"
@@ -80,6 +81,14 @@ class Settings(BaseSettings):
     """SYNCD_CACHE_DIR: where fetched sources are cached."""
     metrics_port: Annotated[int, Field(ge=0, le=65535)] = 0
     """SYNCD_METRICS_PORT: port of /metrics, /healthz and /readyz; 0 turns them off."""
+    max_file_bytes: Annotated[int, Field(ge=1)] = 8 * MIB
+    """SYNCD_MAX_FILE_BYTES: largest manifest file a source may hold (SD1072 beyond)."""
+    max_package_bytes: Annotated[int, Field(ge=1)] = 64 * MIB
+    """SYNCD_MAX_PACKAGE_BYTES: largest total size of a package's manifest files."""
+    max_objects: Annotated[int, Field(ge=1)] = 20_000
+    """SYNCD_MAX_OBJECTS: most objects one package may declare."""
+    max_depth: Annotated[int, Field(ge=1, le=1000)] = 100
+    """SYNCD_MAX_DEPTH: deepest nesting of mappings and lists in one document."""
 
     @field_validator("namespace", mode="after")
     @classmethod
@@ -105,6 +114,15 @@ class Settings(BaseSettings):
     def field_manager(self) -> str:
         """The server-side apply field manager: always `syncd`."""
         return FIELD_MANAGER
+
+    def decode_limits(self) -> DecodeLimits:
+        """The limits every package is decoded under."""
+        return DecodeLimits(
+            max_file_bytes=self.max_file_bytes,
+            max_package_bytes=self.max_package_bytes,
+            max_objects=self.max_objects,
+            max_depth=self.max_depth,
+        )
 
     @property
     def metrics_enabled(self) -> bool:

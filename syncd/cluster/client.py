@@ -24,6 +24,7 @@ import urllib3
 from syncd.core.errors import ClusterError, ResourceRef
 from syncd.core.ports import (
     DeletePropagation,
+    DeleteResult,
     JsonObject,
     ListResult,
     ResourceType,
@@ -46,6 +47,7 @@ from .wire import (
     decode_object,
     decode_watch_event,
     delete_options,
+    delete_result,
     encode_json,
     iter_lines,
     list_query,
@@ -123,6 +125,10 @@ class KubeClient:
         """Forget cached discovery, e.g. after CRDs became Established."""
         self._discovery.invalidate()
 
+    def resource_types(self) -> tuple[ResourceType, ...]:
+        """Every served resource type at its preferred version."""
+        return self._discovery.index().preferred()
+
     # -- object verbs ----------------------------------------------------
 
     def apply(
@@ -167,17 +173,21 @@ class KubeClient:
         *,
         propagation: DeletePropagation = DeletePropagation.BACKGROUND,
         uid: str | None = None,
-    ) -> bool:
-        """Delete an object; False on 404. A UID precondition mismatch raises ConflictError."""
-        result = self._call_optional(
+        resource_version: str | None = None,
+    ) -> DeleteResult:
+        """Delete an object: DELETED, PENDING (terminating) or ABSENT (404).
+
+        A precondition mismatch raises ConflictError.
+        """
+        answer = self._call_optional(
             "DELETE",
             self._object_path(ref),
             verb="delete",
             ref=ref,
-            body=encode_json(delete_options(propagation, uid)),
+            body=encode_json(delete_options(propagation, uid, resource_version)),
             content_type=JSON_CONTENT_TYPE,
         )
-        return result is not None
+        return delete_result(answer)
 
     def merge_patch(
         self, ref: ObjectRef, patch: Mapping[str, Any], *, field_manager: str

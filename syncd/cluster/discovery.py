@@ -55,6 +55,10 @@ class DiscoveryIndex:
             return served[0] if served else None
         return next((t for t in served if t.version == version), None)
 
+    def preferred(self) -> tuple[ResourceType, ...]:
+        """The preferred type of every (group, kind), sorted by group and kind."""
+        return tuple(served[0] for _, served in sorted(self.types.items()) if served)
+
     def served_versions(self, group: str, kind: str) -> tuple[str, ...]:
         """The versions that serve a kind, preferred first."""
         return tuple(t.version for t in self.types.get((group, kind), ()))
@@ -91,6 +95,7 @@ def parse_aggregated(doc: Mapping[str, Any]) -> list[ResourceType]:
                         kind=kind,
                         resource=resource,
                         namespaced=res.get("scope") == "Namespaced",
+                        verbs=_verbs(res),
                     )
                 )
     return found
@@ -130,6 +135,7 @@ def parse_resource_list(doc: Mapping[str, Any], *, group: str, version: str) -> 
                 kind=kind,
                 resource=name,
                 namespaced=bool(res.get("namespaced")),
+                verbs=_verbs(res),
             )
         )
     return found
@@ -245,6 +251,11 @@ class Discovery:
                     continue
                 types += parse_resource_list(doc, group=group, version=version)
         return types
+
+
+def _verbs(res: Mapping[str, Any]) -> frozenset[str]:
+    verbs = res.get("verbs")
+    return frozenset(str(v) for v in verbs) if isinstance(verbs, list) else frozenset()
 
 
 def _dicts(value: object) -> list[Mapping[str, Any]]:

@@ -11,7 +11,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final
 
 from syncd.core.errors import ClusterError, ResourceExpiredError
-from syncd.core.ports import DeletePropagation, JsonObject, ListResult, WatchEvent, WatchEventType
+from syncd.core.ports import (
+    DeletePropagation,
+    DeleteResult,
+    JsonObject,
+    ListResult,
+    WatchEvent,
+    WatchEventType,
+)
 from syncd.logging import get_logger
 
 from .errors import error_from_status
@@ -77,16 +84,37 @@ def watch_query(
     return query
 
 
-def delete_options(propagation: DeletePropagation, uid: str | None) -> JsonObject:
-    """The DeleteOptions body, with a UID precondition when `uid` is given."""
+def delete_options(
+    propagation: DeletePropagation, uid: str | None, resource_version: str | None = None
+) -> JsonObject:
+    """The DeleteOptions body, with UID and resourceVersion preconditions when given."""
     options: JsonObject = {
         "kind": "DeleteOptions",
         "apiVersion": "v1",
         "propagationPolicy": propagation.value,
     }
-    if uid:
-        options["preconditions"] = {"uid": uid}
+    preconditions = {
+        key: value for key, value in (("uid", uid), ("resourceVersion", resource_version)) if value
+    }
+    if preconditions:
+        options["preconditions"] = preconditions
     return options
+
+
+def delete_result(answer: Mapping[str, Any] | None) -> DeleteResult:
+    """What a DELETE answer says: absent (404), terminating, or gone.
+
+    The API server answers 200 for both immediate and pending deletions; an
+    object still held by finalizers or a grace period comes back with its
+    `deletionTimestamp` set.
+    """
+    if answer is None:
+        return DeleteResult.ABSENT
+    metadata = answer.get("metadata")
+    terminating = isinstance(metadata, Mapping) and bool(metadata.get("deletionTimestamp"))
+    if answer.get("kind") != "Status" and terminating:
+        return DeleteResult.PENDING
+    return DeleteResult.DELETED
 
 
 PageFetcher = Callable[[str, int], Mapping[str, Any]]

@@ -35,10 +35,16 @@ class ErrorCode(StrEnum):
     RENDER_FAILURE = "SD1068"
     INVALID_DEPENDENCY = "SD1070"
     DEPENDENCY_CYCLE = "SD1071"
+    SOURCE_TOO_LARGE = "SD1072"
+    INVALID_IGNORE_FIELDS = "SD1073"
+    LIVE_STATE_UNKNOWN = "SD2002"
     SOURCE_FETCH = "SD2004"
     CONTROLLER_FIGHT = "SD2005"
     PRUNE_REFUSED = "SD2006"
     APPLY_FAILURE = "SD2009"
+    NAMESPACE_IN_USE = "SD2010"
+    NOT_READY = "SD2011"
+    PRUNE_INCOMPLETE = "SD2012"
     FORBIDDEN = "SD2013"
 
 
@@ -136,6 +142,26 @@ REGISTRY: Final[Mapping[ErrorCode, ErrorSpec]] = MappingProxyType(
                 "objects can be applied in order.",
             ),
             _spec(
+                ErrorCode.SOURCE_TOO_LARGE,
+                "the source passes a size limit",
+                "Split or shrink the file or package named in the message, or raise the "
+                "limit (SYNCD_MAX_FILE_BYTES, SYNCD_MAX_PACKAGE_BYTES, SYNCD_MAX_OBJECTS, "
+                "SYNCD_MAX_DEPTH) on the controller.",
+            ),
+            _spec(
+                ErrorCode.INVALID_IGNORE_FIELDS,
+                "a syncd.dev/ignore-fields annotation is malformed",
+                "Write syncd.dev/ignore-fields as comma-separated JSON pointers into the "
+                "object, e.g. /spec/replicas; identity fields and syncd's own metadata "
+                "cannot be ignored.",
+            ),
+            _spec(
+                ErrorCode.LIVE_STATE_UNKNOWN,
+                "the live objects of a kind could not be read",
+                "Nothing of this kind was applied or pruned in this run; syncd retries. "
+                "Check the API server's health and syncd's permission to list the kind.",
+            ),
+            _spec(
                 ErrorCode.SOURCE_FETCH,
                 "the source could not be fetched",
                 "Check the URL, revision and credentials Secret; the message says which "
@@ -157,6 +183,24 @@ REGISTRY: Final[Mapping[ErrorCode, ErrorSpec]] = MappingProxyType(
                 ErrorCode.APPLY_FAILURE,
                 "the API server rejected an object",
                 "Read the API server's message in the error; fix the object in the source.",
+            ),
+            _spec(
+                ErrorCode.NAMESPACE_IN_USE,
+                "a Namespace left the source but holds objects this sync does not manage",
+                "syncd keeps the Namespace and retries every run; move or delete the objects "
+                "named in the message, or keep the Namespace declared.",
+            ),
+            _spec(
+                ErrorCode.NOT_READY,
+                "a managed object is not ready",
+                "Read the object's own status (kubectl describe) for why it is not ready, "
+                "or wait until a terminating object is gone; syncd re-checks every poll.",
+            ),
+            _spec(
+                ErrorCode.PRUNE_INCOMPLETE,
+                "objects being deleted were not gone within reconcileTimeout",
+                "Look for finalizers that nothing removes on the named objects; later "
+                "deletions wait until these are gone.",
             ),
             _spec(
                 ErrorCode.FORBIDDEN,
@@ -190,6 +234,7 @@ class SyncdError(Exception):
     """
 
     default_code: ErrorCode = ErrorCode.APPLY_FAILURE
+    default_transient: bool = False
 
     def __init__(
         self,
@@ -197,11 +242,19 @@ class SyncdError(Exception):
         *,
         code: ErrorCode | None = None,
         resources: Sequence[ResourceRef] = (),
+        transient: bool | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
         self.resources = tuple(resources)
+        self.transient = self.default_transient if transient is None else transient
+        """Whether a retry may succeed without anyone changing anything.
+
+        Transient errors (the network, an overloaded API server, an object
+        still becoming ready) keep a sync Reconciling; the others need a new
+        commit, a spec change or an operator, and make it Stalled.
+        """
 
     def __str__(self) -> str:
         """`SD1006: message`."""
@@ -215,9 +268,10 @@ class SourceContentError(SyncdError):
 
 
 class SourceFetchError(SyncdError):
-    """The source could not be fetched (SD2004)."""
+    """The source could not be fetched (SD2004); a later attempt may succeed."""
 
     default_code = ErrorCode.SOURCE_FETCH
+    default_transient = True
 
 
 class RenderError(SyncdError):
@@ -233,9 +287,14 @@ class SyncSpecError(SyncdError):
 
 
 class ClusterError(SyncdError):
-    """The API server refused or failed a request (2xxx)."""
+    """The API server refused or failed a request (2xxx).
+
+    Transport failures (no answer at all) are transient; ApiError decides
+    from the HTTP status.
+    """
 
     default_code = ErrorCode.APPLY_FAILURE
+    default_transient = True
 
 
 class ApiError(ClusterError):
@@ -254,8 +313,11 @@ class ApiError(ClusterError):
         causes: Sequence[Mapping[str, str]] = (),
         code: ErrorCode | None = None,
         resources: Sequence[ResourceRef] = (),
+        transient: bool | None = None,
     ) -> None:
-        super().__init__(message, code=code, resources=resources)
+        if transient is None:
+            transient = status >= 500 or status in (409, 429)
+        super().__init__(message, code=code, resources=resources, transient=transient)
         self.status = status
         self.reason = reason
         self.causes = tuple(causes)
@@ -290,3 +352,4 @@ class UnknownKindError(ClusterError):
     """The cluster serves no resource for this group and kind (SD1021)."""
 
     default_code = ErrorCode.UNKNOWN_KIND
+    default_transient = False

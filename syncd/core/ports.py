@@ -8,7 +8,7 @@ names the concrete classes (real ones in `cluster`, `source`, ...; fakes in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -40,6 +40,13 @@ class ResourceType:
     kind: str
     resource: str
     namespaced: bool
+    verbs: frozenset[str] = field(default=frozenset(), compare=False)
+    """The verbs discovery lists for the resource (empty when discovery did not say)."""
+
+    @property
+    def listable(self) -> bool:
+        """Whether the resource can be listed (assumed when discovery named no verbs)."""
+        return not self.verbs or "list" in self.verbs
 
     @property
     def api_version(self) -> str:
@@ -84,6 +91,14 @@ class WatchEvent:
     object: JsonObject
 
 
+class DeleteResult(StrEnum):
+    """What a DELETE did."""
+
+    DELETED = "deleted"  # the object is gone (200)
+    PENDING = "pending"  # accepted, the object is terminating: finalizers or a grace period (202)
+    ABSENT = "absent"  # it was already gone (404)
+
+
 class DeletePropagation(StrEnum):
     """DeleteOptions.propagationPolicy."""
 
@@ -111,6 +126,10 @@ class Cluster(Protocol):
 
     def refresh_discovery(self) -> None:
         """Forget cached discovery, e.g. after CRDs became Established."""
+        ...
+
+    def resource_types(self) -> tuple[ResourceType, ...]:
+        """Every served resource type at its preferred version (cached discovery)."""
         ...
 
     def apply(
@@ -141,11 +160,13 @@ class Cluster(Protocol):
         *,
         propagation: DeletePropagation = DeletePropagation.BACKGROUND,
         uid: str | None = None,
-    ) -> bool:
-        """Delete an object; False when it was already gone.
+        resource_version: str | None = None,
+    ) -> DeleteResult:
+        """Delete an object and say whether it is gone, terminating or was absent.
 
-        With `uid`, the delete carries a UID precondition so that a recreated
-        object of the same name is never deleted by mistake.
+        With `uid` (and `resource_version`), the delete carries preconditions:
+        a recreated (or, with a resourceVersion, a changed) object of the same
+        name is never deleted by mistake; a mismatch raises ConflictError.
         """
         ...
 
@@ -176,12 +197,30 @@ class Cluster(Protocol):
         ...
 
 
+def _nothing_to_release() -> None:
+    return None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SourceSnapshot:
-    """Fetched source content: the commit and the directory holding it."""
+    """Fetched source content: the commit and the directory holding it.
+
+    The directory stays in place until `release()`: a source may share its
+    cache between syncs and must not evict a tree someone is still reading.
+    Use it as a context manager (`with source.fetch(commit) as snapshot:`).
+    """
 
     commit: str
     directory: Path
+    release: Callable[[], None] = field(default=_nothing_to_release, compare=False, repr=False)
+
+    def __enter__(self) -> SourceSnapshot:
+        """The snapshot itself; `release()` runs on exit."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Release the directory."""
+        self.release()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -206,5 +245,5 @@ class Source(Protocol):
         ...
 
     def fetch(self, commit: str) -> SourceSnapshot:
-        """Content at `commit`, fetched or from the cache."""
+        """Content at `commit`, fetched or from the cache, held until the snapshot is released."""
         ...

@@ -205,8 +205,8 @@ class Pipeline:
         commit = source.resolve()
         parsed = self._parsed
         if parsed is None or parsed.commit != commit:
-            snapshot = source.fetch(commit)
-            parsed = self._parse(commit, snapshot.directory)
+            with source.fetch(commit) as snapshot:
+                parsed = self._parse(commit, snapshot.directory)
             self._parsed = parsed
             bound.info(
                 "reconcile.parsed",

@@ -34,6 +34,7 @@ from syncd.core.errors import (
 from syncd.core.ports import (
     Clock,
     DeletePropagation,
+    DeleteResult,
     JsonObject,
     ListResult,
     ResourceType,
@@ -133,6 +134,11 @@ class FakeCluster:
         with self._lock:
             self._discovery.refresh()
 
+    def resource_types(self) -> tuple[ResourceType, ...]:
+        """The preferred served type of every group and kind."""
+        with self._lock:
+            return self._discovery.preferred()
+
     # -- the Cluster verbs -----------------------------------------------
 
     def apply(
@@ -182,15 +188,20 @@ class FakeCluster:
         *,
         propagation: DeletePropagation = DeletePropagation.BACKGROUND,
         uid: str | None = None,
-    ) -> bool:
-        """Delete (or mark terminating when finalizers remain); False when absent."""
+        resource_version: str | None = None,
+    ) -> DeleteResult:
+        """Delete, or mark terminating when finalizers remain (PENDING); ABSENT when missing."""
         del propagation  # no garbage collector in the fake
         with self._lock:
             self._record(FakeVerb.DELETE, ref)
             key, rtype = self._key(ref)
             stored = self._objects.get(key)
             if stored is None:
-                return False
+                return DeleteResult.ABSENT
+            if resource_version:
+                check_resource_version(
+                    key, {"metadata": {"resourceVersion": resource_version}}, stored.obj
+                )
             actual = stored.obj["metadata"].get("uid", "")
             if uid and uid != actual:
                 raise ConflictError(
@@ -204,9 +215,9 @@ class FakeCluster:
                 live = deep(stored.obj)
                 live["metadata"].setdefault("deletionTimestamp", self._timestamp())
                 self._commit(key, rtype, live, stored.ownership, dry_run=False)
-            else:
-                self._remove(key)
-            return True
+                return DeleteResult.PENDING
+            self._remove(key)
+            return DeleteResult.DELETED
 
     def merge_patch(
         self, ref: ObjectRef, patch: Mapping[str, Any], *, field_manager: str

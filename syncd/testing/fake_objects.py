@@ -50,6 +50,10 @@ class FakeDiscovery:
             self._types.setdefault((rtype.group, rtype.kind), []).append(rtype)
         self._pending.clear()
 
+    def preferred(self) -> tuple[ResourceType, ...]:
+        """The first (preferred) type of every group and kind, sorted."""
+        return tuple(served[0] for _, served in sorted(self._types.items()) if served)
+
     def resource_type(self, group: str, kind: str, *, version: str = "") -> ResourceType:
         """The preferred served type, or exactly `version`; UnknownKindError (SD1021) if none."""
         served = self._types.get((group, kind), [])

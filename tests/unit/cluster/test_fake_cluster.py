@@ -18,7 +18,7 @@ from syncd.core.errors import (
     ResourceExpiredError,
     UnknownKindError,
 )
-from syncd.core.ports import Cluster, ResourceType, WatchEventType
+from syncd.core.ports import Cluster, DeleteResult, ResourceType, WatchEventType
 from syncd.core.refs import ObjectRef
 from syncd.testing.fake_cluster import FakeCluster, FakeVerb
 
@@ -274,16 +274,16 @@ def test_delete_with_a_mismatched_uid_conflicts_and_keeps_the_object(cluster: Fa
     with pytest.raises(ConflictError, match="UID in the precondition"):
         cluster.delete(cm_ref(), uid="someone-else")
     assert cluster.peek(cm_ref()) is not None
-    assert cluster.delete(cm_ref(), uid=live["metadata"]["uid"]) is True
+    assert cluster.delete(cm_ref(), uid=live["metadata"]["uid"]) is DeleteResult.DELETED
     assert cluster.peek(cm_ref()) is None
-    assert cluster.delete(cm_ref()) is False
+    assert cluster.delete(cm_ref()) is DeleteResult.ABSENT
 
 
 def test_finalizers_hold_a_deleted_object_until_they_are_removed(cluster: FakeCluster) -> None:
     body = cm()
     body["metadata"]["finalizers"] = ["syncd.dev/foreground"]
     cluster.apply(cm_ref(), body, field_manager="syncd")
-    assert cluster.delete(cm_ref()) is True
+    assert cluster.delete(cm_ref()) is DeleteResult.PENDING
     terminating = cluster.peek(cm_ref())
     assert terminating is not None
     assert terminating["metadata"]["deletionTimestamp"] == "2025-03-04T05:06:07Z"
