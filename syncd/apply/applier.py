@@ -12,6 +12,7 @@ that failed or never became ready. One failing object never stops the rest.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
@@ -72,12 +73,14 @@ class Applier:
         executor: Executor,
         waiter: Waiter,
         field_manager: str = FIELD_MANAGER,
+        stop: threading.Event | None = None,
     ) -> None:
-        """`executor` bounds parallelism (its max_workers is the apply concurrency)."""
+        """`executor` bounds parallelism; `stop` (shutdown) ends a run between waves."""
         self._cluster = cluster
         self._executor = executor
         self._waiter = waiter
         self._field_manager = field_manager
+        self._stop = stop or threading.Event()
 
     def apply(self, plan: Plan, order: OrderResult, *, timeout: float) -> ApplyResult:
         """Apply `plan` wave by wave; `timeout` bounds each readiness wait."""
@@ -89,6 +92,9 @@ class Applier:
         released: set[ObjectRef] = set()
         errors: list[SyncdError] = []
         for index, wave in enumerate(order.waves):
+            if self._stop.is_set():
+                log.info("apply.stopped", waves_left=len(order.waves) - index)
+                break
             runnable: list[PlannedObject] = []
             for manifest in wave:
                 obj = planned.get(manifest.ref)

@@ -41,6 +41,7 @@ from typing import Any, Final
 import yaml
 
 from syncd.core.errors import ErrorCode, SourceContentError, SyncdError
+from syncd.core.limits import DecodeLimits
 from syncd.core.manifest import Manifest
 from syncd.core.metadata import LOCAL_CONFIG_ANNOTATION
 from syncd.core.refs import InvalidObjectRefError, ObjectRef
@@ -183,7 +184,7 @@ class _DocumentBuilder:
             )
 
 
-def decode_directory(root: Path) -> DecodeResult:
+def decode_directory(root: Path, *, limits: DecodeLimits | None = None) -> DecodeResult:
     """Decode every manifest file under `root` (see the module docstring for the rules)."""
     if not root.is_dir():
         return DecodeResult(

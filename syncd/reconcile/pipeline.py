@@ -12,7 +12,7 @@ import dataclasses
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from syncd.apply.pruner import Pruner
 from syncd.apply.waiter import Waiter
 from syncd.core.errors import ClusterError, SourceFetchError, SyncSpecError
 from syncd.core.inventory import InventorySet
+from syncd.core.limits import DecodeLimits
 from syncd.core.ordering import apply_waves
 from syncd.core.plan import PruneGuard as PlanPruneGuard
 from syncd.core.ports import Clock, Cluster, JsonObject, Source
@@ -68,6 +69,8 @@ class PipelinePorts:
     stop: threading.Event
     source_factory: SourceFactory = spec_source
     """Builds the sync's Source from its spec (the composition root passes it)."""
+    limits: DecodeLimits = field(default_factory=DecodeLimits)
+    """How much one package may hold (SYNCD_MAX_*)."""
 
 
 class Pipeline:
@@ -83,7 +86,7 @@ class Pipeline:
         cluster = ports.cluster
         self._inventory = InventoryStore(cluster, sync=sync)
         waiter = Waiter(cluster, clock=ports.clock, executor=ports.executor, stop=ports.stop)
-        self._applier = Applier(cluster, executor=ports.executor, waiter=waiter)
+        self._applier = Applier(cluster, executor=ports.executor, waiter=waiter, stop=ports.stop)
         self._pruner = Pruner(cluster, executor=ports.executor)
         self._reader = LiveReader(cluster, executor=ports.executor)
         self._status = StatusWriter(cluster, clock=ports.clock)
@@ -310,7 +313,7 @@ class Pipeline:
         return self._source
 
     def _parse(self, commit: str, directory: Path) -> Parsed:
-        decoded = decode_directory(directory)
+        decoded = decode_directory(directory, limits=self._ports.limits)
 
         def is_namespaced(group: str, kind: str) -> bool | None:
             try:
