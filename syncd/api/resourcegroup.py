@@ -2,7 +2,8 @@
 
 A ResourceGroup has the same name and namespace as its sync. `spec.resources`
 lists every object the sync manages (group, kind, namespace, name);
-`status.resourceStatuses` carries each object's kstatus, how its last
+`spec.claims` lists objects the sync declares while another sync still
+manages them; `status.resourceStatuses` carries each object's kstatus, how its last
 actuation went and whether it is being applied or deleted. Both lists are
 map-type lists keyed by identity, so the API server refuses duplicates. Its
 CRD carries the `applyset.kubernetes.io/is-parent-type` label so kubectl
@@ -97,10 +98,13 @@ class InventoryStatusEntry(InventoryEntry):
 
 
 class ResourceGroupSpec(WireModel):
-    """The managed objects."""
+    """The managed objects, and the objects the sync wants but another sync holds."""
 
     resources: list[InventoryEntry] = _identity_list()
     """Every object the sync manages."""
+    claims: list[InventoryEntry] = _identity_list()
+    """Objects the sync declares but another sync manages (SD1060). When that sync lets go
+    of one, it hands it over (removes its metadata) instead of deleting it."""
 
 
 class ResourceGroupStatus(WireModel):

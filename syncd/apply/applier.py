@@ -16,17 +16,15 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
-from typing import Any
 
 from syncd.apply.errors import object_error
+from syncd.apply.release import release_patch
 from syncd.apply.waiter import Waiter
 from syncd.core.errors import ClusterError, ErrorCode, ResourceRef, SyncdError
-from syncd.core.kstatus import KStatus
+from syncd.core.kstatus import KStatus, StatusResult
 from syncd.core.metadata import (
     DEPENDS_ON_ANNOTATION,
     FIELD_MANAGER,
-    SYNCD_ANNOTATIONS,
-    SYNCD_LABELS,
 )
 from syncd.core.ordering import InvalidDependsOnError, OrderResult, is_crd, parse_depends_on
 from syncd.core.plan import Action, Plan, PlannedObject
@@ -44,23 +42,18 @@ class ApplyResult:
     applied: Mapping[ObjectRef, JsonObject]
     failed: frozenset[ObjectRef]
     errors: tuple[SyncdError, ...]
-    statuses: Mapping[ObjectRef, KStatus] = field(default_factory=dict)
+    statuses: Mapping[ObjectRef, StatusResult] = field(default_factory=dict)
+    """kstatus of every applied object after the readiness wait."""
     released: frozenset[ObjectRef] = frozenset()
+    waited_out: bool = False
+    """Whether a readiness wait ran until `timeout` (rather than all objects settling)."""
+    stopped: bool = False
+    """Whether shutdown stopped the run before every wave was applied."""
 
     @property
     def all_ready(self) -> bool:
         """Whether every applied object is Current."""
-        return all(st is KStatus.CURRENT for st in self.statuses.values())
-
-
-def release_patch() -> dict[str, Any]:
-    """A merge patch that removes every label and annotation syncd adds."""
-    return {
-        "metadata": {
-            "labels": dict.fromkeys(SYNCD_LABELS),
-            "annotations": dict.fromkeys(SYNCD_ANNOTATIONS),
-        }
-    }
+        return all(st.status is KStatus.CURRENT for st in self.statuses.values())
 
 
 class Applier:
@@ -88,12 +81,14 @@ class Applier:
         applied: dict[ObjectRef, JsonObject] = {}
         failed: set[ObjectRef] = set()
         not_ready: set[ObjectRef] = set()
-        waited: dict[ObjectRef, KStatus] = {}
+        waited: dict[ObjectRef, StatusResult] = {}
         released: set[ObjectRef] = set()
         errors: list[SyncdError] = []
+        stopped = False
         for index, wave in enumerate(order.waves):
             if self._stop.is_set():
                 log.info("apply.stopped", waves_left=len(order.waves) - index)
+                stopped = True
                 break
             runnable: list[PlannedObject] = []
             for manifest in wave:
@@ -117,20 +112,23 @@ class Applier:
             wait_for = order.wait_for[index] if index < len(order.wait_for) else frozenset()
             if wait_for:
                 waited.update(self._wait_wave(wait_for, planned, applied, failed, timeout=timeout))
-                not_ready = {ref for ref, st in waited.items() if st is not KStatus.CURRENT}
+                not_ready = {ref for ref, st in waited.items() if st.status is not KStatus.CURRENT}
         # Objects a wave already waited for keep that answer: their apply
         # response predates readiness and would cost another poll.
+        began = self._waiter.monotonic()
         statuses = self._waiter.wait(
             {ref: body for ref, body in applied.items() if ref not in waited}, timeout=timeout
         )
         statuses.update({ref: st for ref, st in waited.items() if ref in applied})
-        statuses.update(dict.fromkeys(not_ready & applied.keys(), KStatus.IN_PROGRESS))
+        pending = [ref for ref, st in statuses.items() if st.status is not KStatus.CURRENT]
         return ApplyResult(
             applied=applied,
             failed=frozenset(failed),
             errors=tuple(errors),
             statuses=statuses,
             released=frozenset(released),
+            waited_out=bool(pending) and self._waiter.monotonic() - began >= timeout,
+            stopped=stopped or self._stop.is_set(),
         )
 
     def _blocked_by(self, obj: PlannedObject, bad: set[ObjectRef]) -> ObjectRef | None:
@@ -194,7 +192,7 @@ class Applier:
         failed: set[ObjectRef],
         *,
         timeout: float,
-    ) -> dict[ObjectRef, KStatus]:
+    ) -> dict[ObjectRef, StatusResult]:
         """Wait for the wave's gating objects; return their statuses."""
         known: dict[ObjectRef, JsonObject] = {}
         for ref in wait_for:
@@ -207,6 +205,8 @@ class Applier:
             if body is not None:
                 known[ref] = body
         statuses = self._waiter.wait(known, timeout=timeout)
-        if any(is_crd(ref) for ref in wait_for):
+        # Only a CRD applied in this run can have changed what the cluster serves; an
+        # unchanged one must not cost every sync a rediscovery on every poll.
+        if any(is_crd(ref) and ref in applied for ref in wait_for):
             self._cluster.refresh_discovery()
         return statuses

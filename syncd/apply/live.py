@@ -1,48 +1,91 @@
-"""Reading live state: one LIST per managed type, in parallel, never a GET per object."""
+"""Reading live state: one LIST per type, then a lookup of declared objects it did not return.
+
+The LIST selects this sync's own objects (its ApplySet `part-of` label), so
+it costs one request per managed type whatever else the cluster holds. Not
+being in that LIST does not mean not being in the cluster: a declared object
+may exist without the label (created by hand, re-created after a deletion,
+managed by another sync, or from before syncd). Such objects are looked up
+before anyone decides to create them: a GET each when few are missing, else
+one LIST without the selector (per namespace when they sit in a few).
+
+A kind whose LIST fails is *unknown*: the planner neither applies nor prunes
+anything of it in this run (SD2002), because it cannot tell what exists or
+who owns it. A failed lookup makes just the objects it was for unknown.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from concurrent.futures import Executor
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
+from typing import Final
 
-from syncd.core.errors import ClusterError, SyncdError, UnknownKindError
-from syncd.core.metadata import MANAGED_BY_LABEL, MANAGED_BY_VALUE
+from syncd.core.errors import ClusterError, ErrorCode, ResourceRef, SyncdError, UnknownKindError
 from syncd.core.ports import Cluster, JsonObject
 from syncd.core.refs import ObjectRef
 
-SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}"
+GroupKind = tuple[str, str]
+
+GET_LOOKUP_MAX: Final = 8
+"""Up to this many missing objects of one kind are looked up with a GET each."""
+NAMESPACE_LIST_MAX: Final = 4
+"""Beyond GET_LOOKUP_MAX, a kind's missing objects spread over at most this many
+namespaces are looked up with one LIST per namespace, else with one LIST in all."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LiveState:
-    """Live copies of syncd-managed objects of the listed types, by identity."""
+    """What the cluster holds of the listed types, by identity.
+
+    `objects` has this sync's objects (by label) and every declared object
+    that exists without the label. `failed_kinds` could not be listed and
+    `unresolved` are declared objects whose lookup failed: the live state of
+    both is unknown. `unknown_kinds` are kinds the cluster does not serve.
+    """
 
     objects: Mapping[ObjectRef, JsonObject]
-    unknown_kinds: frozenset[tuple[str, str]]
+    unknown_kinds: frozenset[GroupKind] = frozenset()
+    failed_kinds: frozenset[GroupKind] = frozenset()
+    unresolved: frozenset[ObjectRef] = frozenset()
     errors: tuple[SyncdError, ...] = ()
 
     @property
     def complete(self) -> bool:
-        """Whether every type could be listed (unknown kinds count as empty)."""
-        return not self.errors
+        """Whether every type could be listed and every lookup answered."""
+        return not self.failed_kinds and not self.unresolved
+
+    def known(self, ref: ObjectRef) -> bool:
+        """Whether the live state of `ref` is known (absent from `objects` means absent)."""
+        return (ref.group, ref.kind) not in self.failed_kinds and ref not in self.unresolved
 
 
 class LiveReader:
-    """Lists objects that carry syncd's managed-by label, one LIST per (group, kind)."""
+    """Lists one sync's objects by label, one LIST per (group, kind), and looks up the rest."""
 
-    def __init__(self, cluster: Cluster, *, executor: Executor, namespace: str = "") -> None:
-        """`namespace` limits LISTs of namespaced types (RepoSync); empty = all namespaces."""
+    def __init__(
+        self,
+        cluster: Cluster,
+        *,
+        executor: Executor,
+        selector: str,
+        namespace: str = "",
+    ) -> None:
+        """`selector` picks the sync's objects; `namespace` limits namespaced LISTs (RepoSync)."""
         self._cluster = cluster
         self._executor = executor
+        self._selector = selector
         self._namespace = namespace
 
-    def read(self, group_kinds: Iterable[tuple[str, str]]) -> LiveState:
-        """LIST every (group, kind) in parallel."""
-        kinds = sorted(set(group_kinds))
-        futures = {gk: self._executor.submit(self._list, *gk) for gk in kinds}
+    def read(
+        self, group_kinds: Iterable[GroupKind], *, declared: Collection[ObjectRef] = ()
+    ) -> LiveState:
+        """LIST every kind in parallel, then look up `declared` objects the LISTs missed."""
+        kinds = sorted(set(group_kinds) | {(ref.group, ref.kind) for ref in declared})
+        futures = {gk: self._executor.submit(self._list, *gk, self._selector) for gk in kinds}
         objects: dict[ObjectRef, JsonObject] = {}
-        unknown: set[tuple[str, str]] = set()
+        unknown: set[GroupKind] = set()
+        failed: set[GroupKind] = set()
         errors: list[SyncdError] = []
         for gk, future in futures.items():
             try:
@@ -51,13 +94,87 @@ class LiveReader:
                 unknown.add(gk)
                 continue
             except ClusterError as exc:
-                errors.append(exc)
+                failed.add(gk)
+                errors.append(_unreadable(gk, exc, declared))
                 continue
             for item in items:
                 objects[ObjectRef.from_object(item)] = item
-        return LiveState(objects=objects, unknown_kinds=frozenset(unknown), errors=tuple(errors))
+        missing: dict[GroupKind, list[ObjectRef]] = defaultdict(list)
+        for ref in sorted(declared):
+            gk = (ref.group, ref.kind)
+            if ref not in objects and gk not in failed and gk not in unknown:
+                missing[gk].append(ref)
+        found, unresolved, lookup_errors = self._look_up(missing)
+        objects.update(found)
+        return LiveState(
+            objects=objects,
+            unknown_kinds=frozenset(unknown),
+            failed_kinds=frozenset(failed),
+            unresolved=frozenset(unresolved),
+            errors=tuple(errors + lookup_errors),
+        )
 
-    def _list(self, group: str, kind: str) -> tuple[JsonObject, ...]:
+    def _list(self, group: str, kind: str, selector: str) -> tuple[JsonObject, ...]:
         rtype = self._cluster.resource_type(group, kind)
-        result = self._cluster.list(rtype, namespace=self._namespace, label_selector=SELECTOR)
-        return result.items
+        return self._cluster.list(rtype, namespace=self._namespace, label_selector=selector).items
+
+    def _look_up(
+        self, missing: Mapping[GroupKind, list[ObjectRef]]
+    ) -> tuple[dict[ObjectRef, JsonObject], set[ObjectRef], list[SyncdError]]:
+        """Find missing declared objects without the label: GETs or unselected LISTs."""
+        lookups: list[tuple[GroupKind, frozenset[ObjectRef], Future[tuple[JsonObject, ...]]]] = []
+        for gk, refs in missing.items():
+            if len(refs) <= GET_LOOKUP_MAX:
+                for ref in refs:
+                    lookups.append((gk, frozenset([ref]), self._executor.submit(self._get, ref)))
+                continue
+            namespaces = sorted({ref.namespace for ref in refs})
+            scopes = namespaces if len(namespaces) <= NAMESPACE_LIST_MAX else [""]
+            for namespace in scopes:
+                wanted = frozenset(r for r in refs if not namespace or r.namespace == namespace)
+                lookups.append((gk, wanted, self._executor.submit(self._list_in, gk, namespace)))
+        found: dict[ObjectRef, JsonObject] = {}
+        failures: dict[GroupKind, tuple[ClusterError, set[ObjectRef]]] = {}
+        for gk, wanted, future in lookups:
+            try:
+                items = future.result()
+            except UnknownKindError:
+                continue
+            except ClusterError as exc:
+                failures.setdefault(gk, (exc, set()))[1].update(wanted)
+                continue
+            for item in items:
+                ref = ObjectRef.from_object(item)
+                if ref in wanted:
+                    found[ref] = item
+        unresolved: set[ObjectRef] = set()
+        errors: list[SyncdError] = []
+        for gk in sorted(failures):
+            failure, lost = failures[gk]
+            unresolved |= lost
+            errors.append(_unreadable(gk, failure, lost, looking_up=True))
+        return found, unresolved, errors
+
+    def _get(self, ref: ObjectRef) -> tuple[JsonObject, ...]:
+        obj = self._cluster.get(ref)
+        return () if obj is None else (obj,)
+
+    def _list_in(self, gk: GroupKind, namespace: str) -> tuple[JsonObject, ...]:
+        rtype = self._cluster.resource_type(*gk)
+        return self._cluster.list(rtype, namespace=namespace or self._namespace).items
+
+
+def _unreadable(
+    gk: GroupKind, exc: ClusterError, refs: Iterable[ObjectRef], *, looking_up: bool = False
+) -> SyncdError:
+    group, kind = gk
+    name = f"{kind}.{group}" if group else kind
+    affected = sorted(ref for ref in refs if (ref.group, ref.kind) == gk)
+    what = "looking up declared objects of" if looking_up else "listing"
+    return SyncdError(
+        f"{what} {name} failed, so nothing of that kind was applied or pruned in this run "
+        f"(syncd retries): {exc.message}",
+        code=ErrorCode.LIVE_STATE_UNKNOWN,
+        resources=[ResourceRef(ref=ref) for ref in affected[:20]],
+        transient=True,
+    )

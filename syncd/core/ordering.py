@@ -11,8 +11,9 @@ An object whose annotation is malformed, names an undeclared object, or
 points at a later stage is excluded (SD1070); so is every object in a cycle
 (SD1071) and, transitively, every object depending on an excluded one
 (SD1070). Everything else is still ordered. Input manifests are expected to be
-unique by identity (validation drops duplicates). Pruning reverses the stages
-and ignores `depends-on`, which is unknown once an object left the source.
+unique by identity (validation drops duplicates). Pruning follows the same
+graph in reverse (`core.prune_order`), reading `depends-on` from the live
+objects.
 """
 
 from __future__ import annotations
@@ -153,14 +154,6 @@ def apply_waves(
         errors=tuple(errors),
         excluded=frozenset(excluded),
     )
-
-
-def prune_order(refs: Iterable[ObjectRef]) -> tuple[tuple[ObjectRef, ...], ...]:
-    """Deletion waves: namespaced, then cluster-scoped, then Namespaces, then CRDs."""
-    by_stage: dict[Stage, set[ObjectRef]] = {}
-    for ref in refs:
-        by_stage.setdefault(stage_of(ref), set()).add(ref)
-    return tuple(tuple(sorted(by_stage[stage])) for stage in reversed(Stage) if stage in by_stage)
 
 
 def _dependency_edges(

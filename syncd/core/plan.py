@@ -28,6 +28,7 @@ class Action(StrEnum):
     RELEASE = "release"  # `syncd.dev/managed: disabled`: remove syncd's metadata, keep it
     SKIP_MUTATION = "skip-mutation"  # `mutation: ignore` and it exists: never updated
     DETACH = "detach"  # removed from the source with `deletion: detach`: keep, un-manage
+    HOLD = "hold"  # declared, but left alone this run: live state unknown, or terminating
 
 
 # Actions whose objects stay managed (in the inventory) after this run.
@@ -68,6 +69,8 @@ class PlannedObject:
     manifest: Manifest | None
     live: Mapping[str, Any] | None
     reason: str
+    drift: bool = False
+    """Whether someone outside syncd changed, deleted or re-created this managed object."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,6 +111,11 @@ class Plan:
         """How many objects each action has (every action present, zero included)."""
         counter = Counter(obj.action for obj in self.objects)
         return {action: counter.get(action, 0) for action in Action}
+
+    @property
+    def conflicts(self) -> frozenset[ObjectRef]:
+        """Declared objects another sync manages: this sync's claims on them."""
+        return frozenset(obj.ref for obj in self.with_action(Action.CONFLICT))
 
     @property
     def managed(self) -> frozenset[ObjectRef]:

@@ -4,8 +4,12 @@ The ResourceGroup has the sync's name and namespace, lists every managed
 object (group, kind, namespace, name) and is the ApplySet parent: it carries
 the `applyset.kubernetes.io/id` label and the tooling, contains-group-kinds
 and additional-namespaces annotations; members carry the part-of label (the
-planner adds it). Writes are server-side applies by field manager `syncd`,
-skipped when the record would not change, so a steady sync writes nothing.
+planner adds it). It also names its sync (`syncd.dev/manager`) and lists the
+sync's *claims*: declared objects another sync still manages. Before a sync
+deletes anything it reads every other sync's claims (`claims_elsewhere`, one
+LIST) and hands claimed objects over instead. Writes are server-side applies
+by field manager `syncd`, skipped when the record would not change, so a
+steady sync writes nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from syncd.core.metadata import (
     FIELD_MANAGER,
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
+    MANAGER_ANNOTATION,
 )
 from syncd.core.ports import Cluster, JsonObject
 from syncd.core.refs import ObjectRef
@@ -68,6 +73,29 @@ def _refs_of(live: Mapping[str, Any]) -> frozenset[ObjectRef]:
         return parse_resource_group(live).refs()
 
 
+def _claims_of(live: Mapping[str, Any]) -> frozenset[ObjectRef]:
+    """The claims a live ResourceGroup lists (none when it has no valid list)."""
+    spec = live.get("spec")
+    entries = spec.get("claims") if isinstance(spec, Mapping) else None
+    if not isinstance(entries, list):
+        return frozenset()
+    return frozenset(
+        ObjectRef(
+            group=str(entry.get("group", "")),
+            kind=str(entry["kind"]),
+            namespace=str(entry.get("namespace", "")),
+            name=str(entry["name"]),
+        )
+        for entry in entries
+        if isinstance(entry, Mapping) and entry.get("kind") and entry.get("name")
+    )
+
+
+def _names_sync(live: Mapping[str, Any], manager: str) -> bool:
+    annotations = (live.get("metadata") or {}).get("annotations") or {}
+    return annotations.get(MANAGER_ANNOTATION) == manager
+
+
 class InventoryStore:
     """The ResourceGroup of one sync."""
 
@@ -82,7 +110,7 @@ class InventoryStore:
             namespace=sync.namespace,
             name=sync.name,
         )
-        self._last_written: tuple[frozenset[ObjectRef], str] | None = None
+        self._last_written: tuple[frozenset[ObjectRef], frozenset[ObjectRef], str] | None = None
         self._last_statuses: Mapping[ObjectRef, ResourceStatus] | None = None
         self._live: JsonObject | None = None
 
@@ -111,19 +139,40 @@ class InventoryStore:
                 f"by {tooling!r}, not syncd; delete it or rename the sync"
             )
         refs = InventorySet.of(_refs_of(live))
-        self._last_written = (refs.refs, tooling)
+        claims = _claims_of(live)
+        written = tooling if _names_sync(live, self._sync.manager) else ""
+        self._last_written = (refs.refs, claims, written)
         self._live = live
         return Inventory(refs=refs, exists=True)
 
-    def record(self, refs: InventorySet) -> bool:
-        """Apply the ResourceGroup listing exactly `refs`; False when it was already so."""
-        if self._last_written == (refs.refs, TOOLING):
+    def record(self, refs: InventorySet, *, claims: frozenset[ObjectRef] = frozenset()) -> bool:
+        """Apply the ResourceGroup listing exactly `refs` and `claims`; False when already so."""
+        if self._last_written == (refs.refs, claims, TOOLING):
             return False
         self._live = self._cluster.apply(
-            self._ref, self._body(refs), field_manager=FIELD_MANAGER, force=True
+            self._ref, self._body(refs, claims), field_manager=FIELD_MANAGER, force=True
         )
-        self._last_written = (refs.refs, TOOLING)
+        self._last_written = (refs.refs, claims, TOOLING)
         return True
+
+    def claims_elsewhere(self) -> dict[ObjectRef, str]:
+        """Objects other syncs claim (declare while this one manages them) -> the claiming sync.
+
+        One LIST of every syncd ResourceGroup. Raises ClusterError when it
+        fails: the caller must not delete anything it cannot check.
+        """
+        rtype = self._cluster.resource_type(SYNCD_GROUP, INVENTORY_KIND)
+        listed = self._cluster.list(rtype, label_selector=f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}")
+        found: dict[ObjectRef, str] = {}
+        for item in listed.items:
+            claimant = str(
+                ((item.get("metadata") or {}).get("annotations") or {}).get(MANAGER_ANNOTATION, "")
+            )
+            if not claimant or claimant == self._sync.manager:
+                continue
+            for ref in sorted(_claims_of(item)):
+                found.setdefault(ref, claimant)
+        return found
 
     def record_statuses(self, statuses: Mapping[ObjectRef, ResourceStatus]) -> bool:
         """Write per-object kstatus to the ResourceGroup's status; False when unchanged."""
@@ -159,7 +208,7 @@ class InventoryStore:
         self._last_statuses = dict(statuses)
         return True
 
-    def _body(self, refs: InventorySet) -> dict[str, Any]:
+    def _body(self, refs: InventorySet, claims: frozenset[ObjectRef]) -> dict[str, Any]:
         group = ResourceGroup.model_validate(
             {
                 "apiVersion": API_VERSION,
@@ -172,6 +221,7 @@ class InventoryStore:
                         MANAGED_BY_LABEL: MANAGED_BY_VALUE,
                     },
                     "annotations": {
+                        MANAGER_ANNOTATION: self._sync.manager,
                         APPLYSET_TOOLING_ANNOTATION: TOOLING,
                         APPLYSET_GROUP_KINDS_ANNOTATION: refs.group_kinds(),
                         APPLYSET_NAMESPACES_ANNOTATION: refs.additional_namespaces(
@@ -179,7 +229,10 @@ class InventoryStore:
                         ),
                     },
                 },
-                "spec": {"resources": [InventoryEntry.from_ref(ref) for ref in refs]},
+                "spec": {
+                    "resources": [InventoryEntry.from_ref(ref) for ref in refs],
+                    "claims": [InventoryEntry.from_ref(ref) for ref in sorted(claims)],
+                },
             }
         )
         body = group.to_object()

@@ -4,30 +4,23 @@
 hash it compares is exactly the hash the applier writes. Rules, in order, for
 a declared object:
 
-1. `syncd.dev/managed: disabled` -> RELEASE when the live copy is managed by
+1. live state unknown (its kind's LIST or its lookup failed) -> HOLD: nothing
+   is sent, because the object may exist, be another sync's or carry
+   `mutation: ignore`;
+2. `syncd.dev/managed: disabled` -> RELEASE when the live copy is managed by
    this sync, otherwise nothing (not applied, not in the new inventory);
-2. live copy managed by another sync -> CONFLICT and SD1060, never touched;
-3. `client.lifecycle.config.k8s.io/mutation: ignore` and a live copy -> SKIP_MUTATION;
-4. live copy with the same `syncd.dev/declared-hash` and no drifted field
-   (the commit annotation aside) -> UNCHANGED;
-5. otherwise APPLY.
+3. live copy managed by another sync -> CONFLICT and SD1060, never touched
+   (and recorded as this sync's claim, so that the other sync hands it over
+   instead of deleting it once it lets go);
+4. live copy terminating (deletionTimestamp set) -> HOLD and SD2011: never
+   patched mid-delete; re-created once it is gone;
+5. `client.lifecycle.config.k8s.io/mutation: ignore` and a live copy ->
+   SKIP_MUTATION, whoever created it;
+6. live copy with the same `syncd.dev/declared-hash` and no drift -> UNCHANGED;
+7. otherwise APPLY.
 
-For an inventory object no longer declared:
-
-- live copy gone -> dropped from the inventory silently;
-- live copy not managed by this sync (another sync's, or syncd's manager
-  annotation removed) -> dropped from the inventory, never deleted;
-- declared but rejected by validation (`retain`), or `can_prune` False
-  (some file failed to parse or render) -> kept in the inventory, untouched;
-- `client.lifecycle.config.k8s.io/deletion: detach` -> DETACH;
-- otherwise PRUNE, subject to the prune guard.
-
-The guard counts PRUNE candidates against the objects this sync still
-manages (inventory entries whose live copy exists and names this sync). It
-refuses (SD2006) when there are more than `max_deletes`, more than
-`max_delete_percent` percent, or when the commit removes every managed object
-and deletes at least one (unless `max_delete_percent` is 100). A refusal freezes all removals (no
-PRUNE, no DETACH; those objects stay in the inventory); applies go ahead.
+Removals of inventory objects that are no longer declared follow
+`syncd.plan.removals`.
 """
 
 from __future__ import annotations
@@ -35,66 +28,28 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, Final
 
-from syncd.core.errors import (
-    ErrorCode,
-    ResourceRef,
-    SourceContentError,
-    SyncdError,
-)
+from syncd.core.errors import ErrorCode, ResourceRef, SourceContentError, SyncdError
 from syncd.core.manifest import Manifest
 from syncd.core.metadata import (
-    APPLYSET_PART_OF_LABEL,
-    COMMIT_ANNOTATION,
-    DELETION_ANNOTATION,
-    DELETION_DETACH,
     HASH_ANNOTATION,
     MANAGED_ANNOTATION,
-    MANAGED_BY_LABEL,
-    MANAGED_BY_VALUE,
     MANAGED_DISABLED,
-    MANAGER_ANNOTATION,
     MUTATION_ANNOTATION,
     MUTATION_IGNORE,
-    SOURCE_PATH_ANNOTATION,
 )
 from syncd.core.plan import Action, Plan, PlannedObject, PruneGuard
 from syncd.core.refs import ObjectRef
+from syncd.plan.decorate import SERVER_METADATA, decorate, without_commit
 from syncd.plan.diff import drifted_fields
-from syncd.plan.hashing import declared_hash
+from syncd.plan.removals import Known, annotations_of, guard, manager_of, removals
 
-SERVER_METADATA: Final = frozenset(
-    {"managedFields", "resourceVersion", "uid", "creationTimestamp", "generation"}
-)
+__all__ = ["SERVER_METADATA", "build_plan", "decorate"]
+
 _DRIFT_PATHS_SHOWN: Final = 5
 
 
-def decorate(manifest: Manifest, *, sync_id: str, applyset_id: str, commit: str) -> dict[str, Any]:
-    """The body syncd applies for `manifest`; the input is never mutated.
-
-    Adds the managed-by and ApplySet part-of labels and the manager,
-    source-path, commit and declared-hash annotations; drops `status` and the
-    server-owned metadata fields. Only the top level, `metadata`, `labels`
-    and `annotations` are copied: nested values are shared with the input and
-    must not be mutated.
-    """
-    body = {key: value for key, value in manifest.body.items() if key != "status"}
-    metadata = {k: v for k, v in manifest.metadata.items() if k not in SERVER_METADATA}
-    labels = dict(manifest.labels)
-    labels[MANAGED_BY_LABEL] = MANAGED_BY_VALUE
-    labels[APPLYSET_PART_OF_LABEL] = applyset_id
-    annotations = {
-        k: v
-        for k, v in manifest.annotations.items()
-        if k not in {COMMIT_ANNOTATION, HASH_ANNOTATION}
-    }
-    annotations[MANAGER_ANNOTATION] = sync_id
-    annotations[SOURCE_PATH_ANNOTATION] = manifest.source_path
-    metadata["labels"] = labels
-    metadata["annotations"] = annotations
-    body["metadata"] = metadata
-    annotations[HASH_ANNOTATION] = declared_hash(body)
-    annotations[COMMIT_ANNOTATION] = commit
-    return body
+def _always_known(ref: ObjectRef) -> bool:
+    return True
 
 
 def build_plan(
@@ -108,17 +63,21 @@ def build_plan(
     prune_guard: PruneGuard,
     can_prune: bool,
     retain: Collection[ObjectRef] = (),
+    known: Known = _always_known,
 ) -> Plan:
     """Decide every object's action (see the module docstring).
 
     `desired` are the validated manifests, undecorated; `live` maps each
-    object that exists in the cluster to its live body (objects absent from
-    `live` do not exist); `sync_id` is `<kind>/<namespace>/<name>` of the
-    sync; `retain` names declared objects that validation rejected.
+    object that exists in the cluster to its live body (an object absent
+    from `live` whose state is `known` does not exist); `sync_id` is
+    `<kind>/<namespace>/<name>` of the sync; `retain` names declared objects
+    that validation rejected.
     """
     objects: list[PlannedObject] = []
     errors: list[SyncdError] = []
     declared: set[ObjectRef] = set()
+    kept: set[ObjectRef] = set()
+    old = frozenset(inventory)
     for manifest in desired:
         if manifest.ref in declared:
             continue
@@ -126,28 +85,35 @@ def build_plan(
         planned = _plan_declared(
             manifest,
             live=live.get(manifest.ref),
+            known=known(manifest.ref),
+            managed=manifest.ref in old,
             sync_id=sync_id,
             applyset_id=applyset_id,
             commit=commit,
             errors=errors,
         )
-        if planned is not None:
-            objects.append(planned)
-    removals, kept, managed = _removals(
+        if planned is None:
+            continue
+        objects.append(planned)
+        if planned.action is Action.HOLD and manifest.ref in old:
+            kept.add(manifest.ref)
+    found, removal_kept, managed = removals(
         inventory,
         declared=declared,
         live=live,
+        known=known,
         sync_id=sync_id,
         can_prune=can_prune,
         retain=frozenset(retain),
     )
-    refusal = _guard(prune_guard, removals=removals, managed=managed)
+    kept |= removal_kept
+    refusal = guard(prune_guard, candidates=found, managed=managed)
     if refusal is not None:
         errors.append(refusal)
-        kept |= {obj.ref for obj in removals}
-        removals = []
+        kept |= {obj.ref for obj in found}
+        found = []
     return Plan(
-        objects=tuple(objects + removals),
+        objects=tuple(objects + found),
         errors=tuple(errors),
         prune_refused=refusal is not None,
         kept=frozenset(kept),
@@ -158,18 +124,41 @@ def _plan_declared(
     manifest: Manifest,
     *,
     live: Mapping[str, Any] | None,
+    known: bool,
+    managed: bool,
     sync_id: str,
     applyset_id: str,
     commit: str,
     errors: list[SyncdError],
 ) -> PlannedObject | None:
-    ref = manifest.ref
-    owner = _manager(live)
+    """The action for one declared object; `managed`: it is in the sync's inventory."""
+    if not known:
+        return _planned(manifest, Action.HOLD, None, "live state unknown")
+    owner = manager_of(live)
     if manifest.annotation(MANAGED_ANNOTATION) == MANAGED_DISABLED:
         if live is None or owner != sync_id:
             return None
         return _planned(manifest, Action.RELEASE, live, "syncd.dev/managed: disabled")
-    if live is not None and owner and owner != sync_id:
+    if live is not None:
+        untouched = _left_alone(manifest, live, owner=owner, sync_id=sync_id, errors=errors)
+        if untouched is not None:
+            return untouched
+    body = decorate(manifest, sync_id=sync_id, applyset_id=applyset_id, commit=commit)
+    decorated = Manifest(ref=manifest.ref, body=body, source_path=manifest.source_path)
+    return _apply_or_unchanged(decorated, live, adopted=not owner, managed=managed)
+
+
+def _left_alone(
+    manifest: Manifest,
+    live: Mapping[str, Any],
+    *,
+    owner: str,
+    sync_id: str,
+    errors: list[SyncdError],
+) -> PlannedObject | None:
+    """CONFLICT, HOLD (terminating) or SKIP_MUTATION for an existing object; else None."""
+    ref = manifest.ref
+    if owner and owner != sync_id:
         errors.append(
             SourceContentError(
                 f"{ref} is managed by {owner}; {sync_id} will not touch it",
@@ -178,119 +167,66 @@ def _plan_declared(
             )
         )
         return _planned(manifest, Action.CONFLICT, live, f"managed by {owner}")
-    if live is not None and manifest.annotation(MUTATION_ANNOTATION) == MUTATION_IGNORE:
+    if (live.get("metadata") or {}).get("deletionTimestamp"):
+        errors.append(_terminating_error(manifest, live))
+        return _planned(manifest, Action.HOLD, live, "terminating")
+    if manifest.annotation(MUTATION_ANNOTATION) == MUTATION_IGNORE:
         return _planned(manifest, Action.SKIP_MUTATION, live, "mutation: ignore; exists")
-    body = decorate(manifest, sync_id=sync_id, applyset_id=applyset_id, commit=commit)
-    return _apply_or_unchanged(Manifest(ref=ref, body=body, source_path=manifest.source_path), live)
+    return None
 
 
-def _apply_or_unchanged(decorated: Manifest, live: Mapping[str, Any] | None) -> PlannedObject:
+def _apply_or_unchanged(
+    decorated: Manifest, live: Mapping[str, Any] | None, *, adopted: bool, managed: bool
+) -> PlannedObject:
     """APPLY unless the live copy carries the same hash and holds every declared field."""
-    if live is None:
-        return _planned(decorated, Action.APPLY, None, "not in the cluster")
-    if _annotations(live).get(HASH_ANNOTATION) != decorated.annotation(HASH_ANNOTATION):
-        return _planned(decorated, Action.APPLY, live, "declared content changed")
-    drift = drifted_fields(_without_commit(decorated.body), live)
-    if not drift:
+    why = _why_apply(decorated, live, adopted=adopted, managed=managed)
+    if why is None:
         return _planned(decorated, Action.UNCHANGED, live, "unchanged")
+    reason, drift = why
+    return _planned(decorated, Action.APPLY, live, reason, drift=drift)
+
+
+def _why_apply(
+    decorated: Manifest, live: Mapping[str, Any] | None, *, adopted: bool, managed: bool
+) -> tuple[str, bool] | None:
+    """(reason, whether it is drift) when the object must be applied; None when unchanged."""
+    if live is None:
+        return ("deleted outside syncd", True) if managed else ("not in the cluster", False)
+    if adopted:
+        if managed:
+            return "re-created outside syncd", True
+        return "exists without syncd's metadata; adopted", False
+    if annotations_of(live).get(HASH_ANNOTATION) != decorated.annotation(HASH_ANNOTATION):
+        return "declared content changed", False
+    drift = drifted_fields(without_commit(decorated.body), live)
+    if not drift:
+        return None
     shown = ", ".join(drift[:_DRIFT_PATHS_SHOWN])
     hidden = len(drift) - _DRIFT_PATHS_SHOWN
     more = f" and {hidden} more" if hidden > 0 else ""
-    return _planned(decorated, Action.APPLY, live, f"drifted: {shown}{more}")
+    return f"drifted: {shown}{more}", True
 
 
-def _removals(
-    inventory: Collection[ObjectRef],
-    *,
-    declared: Collection[ObjectRef],
-    live: Mapping[ObjectRef, Mapping[str, Any]],
-    sync_id: str,
-    can_prune: bool,
-    retain: frozenset[ObjectRef],
-) -> tuple[list[PlannedObject], set[ObjectRef], int]:
-    """PRUNE/DETACH candidates, inventory entries to keep, and how many objects are managed."""
-    removals: list[PlannedObject] = []
-    kept: set[ObjectRef] = set()
-    managed = 0
-    for ref in sorted(inventory):
-        live_obj = live.get(ref)
-        if live_obj is None or _manager(live_obj) != sync_id:
-            continue
-        managed += 1
-        if ref in declared:
-            continue
-        if ref in retain or not can_prune:
-            kept.add(ref)
-        elif _annotations(live_obj).get(DELETION_ANNOTATION) == DELETION_DETACH:
-            removals.append(
-                PlannedObject(
-                    ref=ref,
-                    action=Action.DETACH,
-                    manifest=None,
-                    live=live_obj,
-                    reason="removed from the source; deletion: detach",
-                )
-            )
-        else:
-            removals.append(
-                PlannedObject(
-                    ref=ref,
-                    action=Action.PRUNE,
-                    manifest=None,
-                    live=live_obj,
-                    reason="removed from the source",
-                )
-            )
-    return removals, kept, managed
-
-
-def _guard(
-    guard: PruneGuard, *, removals: Sequence[PlannedObject], managed: int
-) -> SyncdError | None:
-    prunes = [obj.ref for obj in removals if obj.action is Action.PRUNE]
-    count = len(prunes)
-    if count == 0:
-        return None
-    limit = guard.max_delete_percent
-    if len(removals) == managed and limit != 100:
-        why = f"it would remove all {managed} objects the sync manages"
-    elif guard.max_deletes is not None and count > guard.max_deletes:
-        why = f"it would delete {count} objects, more than maxDeletes={guard.max_deletes}"
-    elif limit is not None and count * 100 > limit * managed:
-        why = (
-            f"it would delete {count} of {managed} managed objects, "
-            f"more than maxDeletePercent={limit}"
-        )
-    else:
-        return None
+def _terminating_error(manifest: Manifest, live: Mapping[str, Any]) -> SyncdError:
+    metadata = live.get("metadata") or {}
+    finalizers = ", ".join(str(f) for f in metadata.get("finalizers") or []) or "none"
     return SyncdError(
-        f"prune refused: {why}; nothing was deleted",
-        code=ErrorCode.PRUNE_REFUSED,
-        resources=[ResourceRef(ref=ref) for ref in prunes],
+        f"{manifest.ref} is terminating (deletionTimestamp {metadata.get('deletionTimestamp')}, "
+        f"finalizers: {finalizers}); syncd leaves it alone and re-creates it once it is gone",
+        code=ErrorCode.NOT_READY,
+        resources=[ResourceRef(ref=manifest.ref, source_path=manifest.source_path)],
+        transient=True,
     )
 
 
 def _planned(
-    manifest: Manifest, action: Action, live: Mapping[str, Any] | None, reason: str
+    manifest: Manifest,
+    action: Action,
+    live: Mapping[str, Any] | None,
+    reason: str,
+    *,
+    drift: bool = False,
 ) -> PlannedObject:
     return PlannedObject(
-        ref=manifest.ref, action=action, manifest=manifest, live=live, reason=reason
+        ref=manifest.ref, action=action, manifest=manifest, live=live, reason=reason, drift=drift
     )
-
-
-def _annotations(obj: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    metadata = obj.get("metadata") if obj is not None else None
-    annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
-    return annotations if isinstance(annotations, Mapping) else {}
-
-
-def _manager(obj: Mapping[str, Any] | None) -> str:
-    value = _annotations(obj).get(MANAGER_ANNOTATION)
-    return value if isinstance(value, str) else ""
-
-
-def _without_commit(body: Mapping[str, Any]) -> Mapping[str, Any]:
-    """`body` minus the commit annotation, which changes with every commit and is not drift."""
-    metadata = body["metadata"]
-    annotations = {k: v for k, v in metadata["annotations"].items() if k != COMMIT_ANNOTATION}
-    return {**body, "metadata": {**metadata, "annotations": annotations}}

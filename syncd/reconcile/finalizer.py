@@ -62,6 +62,7 @@ def delete_managed(
     inventory: InventoryStore,
     reader: LiveReader,
     pruner: Pruner,
+    timeout: float,
 ) -> PruneResult | None:
     """Prune every object the inventory lists, then the ResourceGroup.
 
@@ -82,7 +83,7 @@ def delete_managed(
         prune_guard=PruneGuard(max_delete_percent=100),
         can_prune=True,
     )
-    result = pruner.prune(plan)
+    result = pruner.prune(plan, timeout=timeout)
     if not result.failed:
         cluster.delete(inventory.ref)
     return result

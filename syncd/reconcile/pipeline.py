@@ -18,22 +18,23 @@ from typing import Any
 
 from syncd.api.duration import parse_duration
 from syncd.api.models import RootSync, parse_root_sync
-from syncd.apply.applier import Applier
-from syncd.apply.live import LiveReader
-from syncd.apply.pruner import Pruner
+from syncd.api.spec import StatusMode
+from syncd.apply.applier import Applier, ApplyResult
+from syncd.apply.live import LiveReader, LiveState
+from syncd.apply.namespaces import NamespaceGuard
+from syncd.apply.pruner import PruneIdentity, Pruner, PruneResult
 from syncd.apply.waiter import Waiter
 from syncd.core.errors import ClusterError, SourceFetchError, SyncSpecError
 from syncd.core.inventory import InventorySet
 from syncd.core.limits import DecodeLimits
-from syncd.core.ordering import apply_waves
+from syncd.core.metadata import APPLYSET_PART_OF_LABEL
+from syncd.core.plan import Plan
 from syncd.core.plan import PruneGuard as PlanPruneGuard
 from syncd.core.ports import Clock, Cluster, JsonObject, Source
 from syncd.core.refs import ObjectRef
 from syncd.core.sync import SyncId
 from syncd.inventory.store import InventoryStore
 from syncd.logging import get_logger
-from syncd.parse.decode import decode_directory
-from syncd.parse.validate import ScopeRules, validate
 from syncd.plan.plan import build_plan
 from syncd.reconcile.events import announce, announce_drift
 from syncd.reconcile.finalizer import (
@@ -42,6 +43,8 @@ from syncd.reconcile.finalizer import (
     set_finalizer,
     wants_foreground,
 )
+from syncd.reconcile.parsing import parse_commit
+from syncd.reconcile.readiness import Readiness
 from syncd.reconcile.reporting import (
     Parsed,
     drift_messages,
@@ -71,6 +74,8 @@ class PipelinePorts:
     """Builds the sync's Source from its spec (the composition root passes it)."""
     limits: DecodeLimits = field(default_factory=DecodeLimits)
     """How much one package may hold (SYNCD_MAX_*)."""
+    system_namespace: str = "syncd-system"
+    """syncd's own namespace: never pruned."""
 
 
 class Pipeline:
@@ -83,18 +88,32 @@ class Pipeline:
         self._sync = sync
         self._ports = ports
         self._latest = latest
-        cluster = ports.cluster
+        cluster, executor = ports.cluster, ports.executor
         self._inventory = InventoryStore(cluster, sync=sync)
-        waiter = Waiter(cluster, clock=ports.clock, executor=ports.executor, stop=ports.stop)
-        self._applier = Applier(cluster, executor=ports.executor, waiter=waiter, stop=ports.stop)
-        self._pruner = Pruner(cluster, executor=ports.executor)
-        self._reader = LiveReader(cluster, executor=ports.executor)
+        applyset = self._inventory.applyset_id
+        waiter = Waiter(cluster, clock=ports.clock, executor=executor, stop=ports.stop)
+        self._applier = Applier(cluster, executor=executor, waiter=waiter, stop=ports.stop)
+        self._pruner = Pruner(
+            cluster,
+            executor=executor,
+            clock=ports.clock,
+            identity=PruneIdentity(sync_id=sync.manager, applyset_id=applyset),
+            namespaces=NamespaceGuard(
+                cluster, executor=executor, protected=(ports.system_namespace, sync.namespace)
+            ),
+            stop=ports.stop,
+        )
+        self._reader = LiveReader(
+            cluster, executor=executor, selector=f"{APPLYSET_PART_OF_LABEL}={applyset}"
+        )
         self._status = StatusWriter(cluster, clock=ports.clock)
         self._events = EventRecorder(cluster, clock=ports.clock)
+        self._readiness = Readiness(clock=ports.clock)
         self._source: Source | None = None
         self._source_key: tuple[Any, ...] = ()
         self._parsed: Parsed | None = None
         self._counts: tuple[str, SyncCounts] | None = None
+        self._announced: tuple[str, int] | None = None
 
     @property
     def ref(self) -> ObjectRef:
@@ -124,14 +143,7 @@ class Pipeline:
         try:
             sync = parse_root_sync(obj)
         except SyncSpecError as exc:
-            self._report(
-                obj,
-                RunReport(
-                    generation=generation,
-                    source=StageReport(errors=(exc,)),
-                    stalled_reason="InvalidSpec",
-                ),
-            )
+            self._report(obj, _stalled(generation, exc))
             return True
         if sync.spec.suspend:
             self._report(obj, RunReport(generation=generation, suspended=True))
@@ -143,15 +155,11 @@ class Pipeline:
             self._source = None  # re-read the credentials Secret next run: it may be fixed
             report = RunReport(
                 generation=generation,
-                source=StageReport(errors=(exc,)),
-                stalled_reason="SourceError",
+                commit=self._commit(),
+                source=StageReport(commit=self._commit(), errors=(exc,)),
             )
         except SyncSpecError as exc:
-            report = RunReport(
-                generation=generation,
-                source=StageReport(errors=(exc,)),
-                stalled_reason="InvalidSpec",
-            )
+            report = _stalled(generation, exc)
         except ClusterError as exc:
             bound.warning("reconcile.cluster_failed", error=str(exc))
             report = RunReport(
@@ -173,6 +181,7 @@ class Pipeline:
                 inventory=self._inventory,
                 reader=self._reader,
                 pruner=self._pruner,
+                timeout=self._timeout(obj),
             )
             if result is not None and not result.failed:
                 bound.info("reconcile.finalized", pruned=len(result.pruned))
@@ -196,6 +205,14 @@ class Pipeline:
     def _commit(self) -> str:
         return self._parsed.commit if self._parsed else ""
 
+    def _timeout(self, obj: JsonObject) -> float:
+        try:
+            return parse_duration(
+                parse_root_sync(obj).spec.override.reconcile_timeout
+            ).total_seconds()
+        except (SyncSpecError, ValueError):
+            return 300.0
+
     def _report(self, obj: JsonObject, report: RunReport) -> None:
         status, changed = self._status.write(self.ref, report, live=obj)
         if changed and status is not None:
@@ -209,23 +226,28 @@ class Pipeline:
         parsed = self._parsed
         if parsed is None or parsed.commit != commit:
             with source.fetch(commit) as snapshot:
-                parsed = self._parse(commit, snapshot.directory)
+                parsed = parse_commit(
+                    commit,
+                    snapshot.directory,
+                    cluster=self._ports.cluster,
+                    limits=self._ports.limits,
+                )
             self._parsed = parsed
             bound.info(
                 "reconcile.parsed",
                 commit=commit[:12],
                 objects=len(parsed.validation.manifests),
-                errors=len(parsed.parse_errors) + len(parsed.validation.errors),
+                errors=len(parsed.source_errors),
             )
         inventory = self._inventory.load()
-        declared = parsed.validation.manifests
-        kinds = {(m.ref.group, m.ref.kind) for m in declared} | {
+        declared = [m for m in parsed.validation.manifests if m.ref not in parsed.order.excluded]
+        kinds = {(m.ref.group, m.ref.kind) for m in parsed.validation.manifests} | {
             (r.group, r.kind) for r in inventory.refs
         }
-        live = self._reader.read(kinds)
+        live = self._reader.read(kinds, declared=[m.ref for m in declared])
         guard = sync.spec.override.prune
         plan = build_plan(
-            desired=[m for m in declared if m.ref not in parsed.order.excluded],
+            desired=declared,
             inventory=inventory.refs.refs,
             live=live.objects,
             sync_id=self._sync.manager,
@@ -235,26 +257,56 @@ class Pipeline:
                 max_deletes=guard.max_deletes if guard else None,
                 max_delete_percent=guard.max_delete_percent if guard else None,
             ),
-            can_prune=parsed.complete and live.complete,
+            can_prune=parsed.complete,
             retain=parsed.validation.rejected | parsed.order.excluded,
+            known=live.known,
         )
-        self._inventory.record(InventorySet.pre_apply(inventory.refs, plan.managed))
-        if plan.to_apply or plan.to_prune:
-            # Applying (and waiting for readiness) can take minutes: say so now,
-            # so `kubectl get rootsync` shows Syncing the new commit meanwhile.
+        self._inventory.record(
+            InventorySet.pre_apply(inventory.refs, plan.managed), claims=plan.conflicts
+        )
+        if (plan.to_apply or plan.to_prune) and self._announced != (commit, generation):
+            # Applying (and waiting for readiness) can take minutes: say so now, so
+            # `kubectl get rootsync` shows Syncing the new commit meanwhile. Only once
+            # per commit: retrying a failing object must not flip Error -> Syncing.
             self._report_progress(generation, commit, parsed)
         timeout = parse_duration(sync.spec.override.reconcile_timeout).total_seconds()
         applied = self._applier.apply(plan, parsed.order, timeout=timeout)
-        pruned = self._pruner.prune(plan)
+        if applied.stopped:
+            bound.info("reconcile.interrupted", commit=commit[:12])
+            return progress_report(generation=generation, commit=commit, parsed=parsed)
+        pruned = self._pruner.prune(plan, timeout=timeout, claims=self._inventory.claims_elsewhere)
         self._inventory.record(
             InventorySet.post_prune(
                 plan.managed,
                 # failed releases still carry syncd's metadata (failed applies are managed anyway)
                 failed_removals=pruned.failed | applied.failed,
                 kept=plan.kept,
-            )
+            ),
+            claims=plan.conflicts,
         )
-        self._inventory.record_statuses(object_statuses(plan, applied, live.objects))
+        return self._finish(
+            _Outcome(
+                sync=sync,
+                generation=generation,
+                parsed=parsed,
+                plan=plan,
+                live=live,
+                applied=applied,
+                pruned=pruned,
+            ),
+            bound,
+        )
+
+    def _finish(self, run: _Outcome, bound: Any) -> RunReport:
+        """Readiness of every managed object, the per-object inventory status and the report."""
+        sync, plan, live, applied, pruned = run.sync, run.plan, run.live, run.applied, run.pruned
+        commit, generation = run.parsed.commit, run.generation
+        timeout = parse_duration(sync.spec.override.reconcile_timeout).total_seconds()
+        readiness = self._readiness.assess(plan, applied, live.objects, timeout=timeout)
+        if sync.spec.override.status_mode is StatusMode.ENABLED:
+            self._inventory.record_statuses(object_statuses(plan, applied, readiness))
+        else:
+            self._inventory.record_statuses({})
         bound.info(
             "reconcile.synced",
             commit=commit[:12],
@@ -266,13 +318,15 @@ class Pipeline:
         report = run_report(
             generation=generation,
             commit=commit,
-            parsed=parsed,
+            parsed=run.parsed,
             plan=plan,
             applied=applied,
             pruned=pruned,
+            readiness=readiness,
             extra_errors=live.errors,
         )
-        drift = drift_messages(plan, applied, inventory.refs)
+        self._announced = (commit, generation)
+        drift = drift_messages(plan, applied)
         for message in drift:
             bound.warning("reconcile.drift_corrected", detail=message)
         return self._steady_counts(dataclasses.replace(report, drift=drift))
@@ -285,6 +339,7 @@ class Pipeline:
                 progress_report(generation=generation, commit=commit, parsed=parsed),
                 live=obj,
             )
+        self._announced = (commit, generation)
 
     def _steady_counts(self, report: RunReport) -> RunReport:
         """Keep the counts of the last run that changed something for this commit.
@@ -312,17 +367,21 @@ class Pipeline:
                 self._parsed = None
         return self._source
 
-    def _parse(self, commit: str, directory: Path) -> Parsed:
-        decoded = decode_directory(directory, limits=self._ports.limits)
 
-        def is_namespaced(group: str, kind: str) -> bool | None:
-            try:
-                return self._ports.cluster.resource_type(group, kind).namespaced
-            except ClusterError:
-                return None
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Outcome:
+    """What the stages of one run returned, for the report."""
 
-        validation = validate(decoded.manifests, scope=ScopeRules(is_namespaced=is_namespaced))
-        order = apply_waves(validation.manifests)
-        return Parsed(
-            commit=commit, validation=validation, parse_errors=decoded.errors, order=order
-        )
+    sync: RootSync
+    generation: int
+    parsed: Parsed
+    plan: Plan
+    live: LiveState
+    applied: ApplyResult
+    pruned: PruneResult
+
+
+def _stalled(generation: int, exc: SyncSpecError) -> RunReport:
+    return RunReport(
+        generation=generation, source=StageReport(errors=(exc,)), stalled_reason="InvalidSpec"
+    )

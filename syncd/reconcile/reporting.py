@@ -6,7 +6,6 @@ hands their results to the status writer, the inventory and Events.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from syncd.api.resourcegroup import ResourceStatus
@@ -14,13 +13,12 @@ from syncd.apply.applier import ApplyResult
 from syncd.apply.pruner import PruneResult
 from syncd.core.drift import last_writer
 from syncd.core.errors import SyncdError
-from syncd.core.inventory import InventorySet
 from syncd.core.kstatus import KStatus
 from syncd.core.ordering import OrderResult
 from syncd.core.plan import Plan
-from syncd.core.ports import JsonObject
 from syncd.core.refs import ObjectRef
 from syncd.core.results import ValidationResult
+from syncd.reconcile.readiness import ReadinessReport
 from syncd.status.report import RunReport, StageReport, SyncCounts
 
 RENDERING_NOT_REQUIRED = "Rendering not required: plain manifests"
@@ -66,11 +64,16 @@ def run_report(
     plan: Plan,
     applied: ApplyResult,
     pruned: PruneResult,
+    readiness: ReadinessReport,
     extra_errors: tuple[SyncdError, ...],
 ) -> RunReport:
-    """The report of a run that got as far as applying and pruning."""
+    """The report of a run that got as far as applying and pruning.
+
+    Synced means no error anywhere and every managed object Current, whether
+    this run applied it or not.
+    """
     source_errors = parsed.source_errors
-    sync_errors = plan.errors + applied.errors + pruned.errors + extra_errors
+    sync_errors = extra_errors + plan.errors + applied.errors + pruned.errors + readiness.errors
     failed = len(applied.failed) + len(pruned.failed)
     return RunReport(
         generation=generation,
@@ -86,35 +89,38 @@ def run_report(
             failed=failed,
             total=len(parsed.validation.manifests),
         ),
-        synced=not source_errors and not sync_errors and applied.all_ready,
-        in_progress=not applied.all_ready,
+        synced=not source_errors and not sync_errors and readiness.all_current,
+        in_progress=not readiness.all_current,
     )
 
 
 def object_statuses(
-    plan: Plan, applied: ApplyResult, live: Mapping[ObjectRef, JsonObject]
+    plan: Plan, applied: ApplyResult, readiness: ReadinessReport
 ) -> dict[ObjectRef, ResourceStatus]:
     """Kstatus of every object the sync manages after the run, for the ResourceGroup."""
     result: dict[ObjectRef, ResourceStatus] = {}
-    for ref in plan.managed:
-        status = applied.statuses.get(ref)
-        if status is None:
-            status = KStatus.CURRENT if ref in live else KStatus.UNKNOWN
+    for ref in plan.managed | plan.kept:
+        found = readiness.statuses.get(ref)
+        status = found.status if found is not None else KStatus.UNKNOWN
         if ref in applied.failed:
             status = KStatus.FAILED
         result[ref] = ResourceStatus(status.value)
     return result
 
 
-def drift_messages(plan: Plan, applied: ApplyResult, inventory: InventorySet) -> tuple[str, ...]:
-    """Who changed or deleted which managed object, for the objects this run restored."""
+def drift_messages(plan: Plan, applied: ApplyResult) -> tuple[str, ...]:
+    """Who changed, deleted or re-created which managed object, for the objects this run restored.
+
+    Only objects the sync already managed count (`PlannedObject.drift`): a
+    first apply or a new commit is not drift.
+    """
     messages = []
     for obj in plan.to_apply:
-        if obj.ref not in applied.applied:
+        if obj.ref not in applied.applied or not obj.drift:
             continue
-        if obj.live is None and obj.ref in inventory:
-            messages.append(f"{obj.ref} was deleted outside syncd; recreated")
-        elif obj.live is not None and obj.reason.startswith("drifted"):
-            writer = last_writer(obj.live) or "an unknown writer"
-            messages.append(f"{obj.ref} {obj.reason} (last changed by {writer}); restored")
+        if obj.live is None:
+            messages.append(f"{obj.ref} was deleted outside syncd; re-created")
+            continue
+        writer = last_writer(obj.live) or "an unknown writer"
+        messages.append(f"{obj.ref} {obj.reason} (last changed by {writer}); restored")
     return tuple(messages)

@@ -177,7 +177,8 @@ CANONICAL_RESOURCE_GROUP: dict[str, Any] = {
         "resources": [
             {"group": "", "kind": "Namespace", "namespace": "", "name": "apps"},
             {"group": "apps", "kind": "Deployment", "namespace": "apps", "name": "web"},
-        ]
+        ],
+        "claims": [{"group": "", "kind": "ConfigMap", "namespace": "apps", "name": "shared"}],
     },
     "status": {
         "observedGeneration": 2,

@@ -113,7 +113,7 @@ def test_resource_group_without_spec_has_an_empty_inventory() -> None:
         {"apiVersion": "syncd.dev/v1beta1", "kind": "ResourceGroup", "metadata": {"name": "r"}}
     )
     assert group.spec.resources == []
-    assert group.to_object()["spec"] == {"resources": []}
+    assert group.to_object()["spec"] == {"resources": [], "claims": []}
 
 
 def test_invalid_resource_group_names_the_entry() -> None:

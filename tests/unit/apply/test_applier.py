@@ -136,7 +136,7 @@ def test_crds_are_applied_and_established_before_namespaces_and_namespaced_objec
     ]
     assert sorted(order[3:]) == ["ConfigMap app/cm", "Widget.ex.com app/w"]
     assert result.errors == ()
-    assert result.statuses[crd_ref] is KStatus.CURRENT
+    assert result.statuses[crd_ref].status is KStatus.CURRENT
     assert cluster.peek(ref_of(WIDGET, "w", "app")) is not None
 
 
@@ -204,7 +204,7 @@ def test_dependents_of_an_object_that_is_not_ready_in_time_are_skipped(
     )
     result = run(applier, [planned(m, Action.APPLY) for m in [app, dependent]], timeout=0)
     assert set(result.applied) == {app.ref}
-    assert result.statuses[app.ref] is KStatus.IN_PROGRESS
+    assert result.statuses[app.ref].status is KStatus.IN_PROGRESS
     assert dependent.ref in result.failed
     assert cluster.peek(dependent.ref) is None
     assert not result.all_ready
@@ -240,7 +240,9 @@ def test_configmaps_are_current_from_the_apply_response_without_a_get(
 ) -> None:
     objects = [decorated(configmap(f"cm-{i}")) for i in range(3)]
     result = run(applier, [planned(m, Action.APPLY) for m in objects])
-    assert result.statuses == {m.ref: KStatus.CURRENT for m in objects}
+    assert {r: s.status for r, s in result.statuses.items()} == {
+        m.ref: KStatus.CURRENT for m in objects
+    }
     assert result.all_ready
     assert verbs(cluster.requests, [FakeVerb.GET]) == []
 

@@ -9,10 +9,15 @@ import pytest
 
 from syncd.apply.waiter import Waiter
 from syncd.core.errors import ClusterError
-from syncd.core.kstatus import KStatus
+from syncd.core.kstatus import KStatus, StatusResult
+from syncd.core.refs import ObjectRef
 from syncd.testing.clock import FakeClock
 from syncd.testing.fake_cluster import FakeCluster, FakeVerb
 from tests.unit.kube import BUILTIN_TYPES, DEPLOYMENT, cm_ref, configmap, deployment, ref_of, verbs
+
+
+def kinds(statuses: dict[ObjectRef, StatusResult]) -> dict[ObjectRef, KStatus]:
+    return {ref: result.status for ref, result in statuses.items()}
 
 
 class SteppingClock(FakeClock):
@@ -41,7 +46,7 @@ def test_objects_current_from_their_known_body_cost_no_request(
     body = cluster.apply(ref, configmap("cm"), field_manager="syncd")
     start = len(cluster.requests)
     waiter = Waiter(cluster, clock=FakeClock(), executor=executor)
-    assert waiter.wait({ref: body}, timeout=30) == {ref: KStatus.CURRENT}
+    assert kinds(waiter.wait({ref: body}, timeout=30)) == {ref: KStatus.CURRENT}
     assert cluster.requests[start:] == []
 
 
@@ -61,7 +66,7 @@ def test_an_object_becoming_ready_is_seen_by_polling(
     }
     cluster.replace_status(ref, ready)
     waiter = Waiter(cluster, clock=FakeClock(), executor=executor)
-    assert waiter.wait({ref: body}, timeout=30) == {ref: KStatus.CURRENT}
+    assert kinds(waiter.wait({ref: body}, timeout=30)) == {ref: KStatus.CURRENT}
     assert len(verbs(cluster.requests, [FakeVerb.GET])) == 1
 
 
@@ -71,7 +76,7 @@ def test_time_running_out_leaves_the_object_in_progress_without_polling(
     ref = ref_of(DEPLOYMENT, "web", "app")
     body = cluster.apply(ref, deployment("web"), field_manager="syncd")
     waiter = Waiter(cluster, clock=FakeClock(), executor=executor)
-    assert waiter.wait({ref: body}, timeout=0) == {ref: KStatus.IN_PROGRESS}
+    assert kinds(waiter.wait({ref: body}, timeout=0)) == {ref: KStatus.IN_PROGRESS}
     assert verbs(cluster.requests, [FakeVerb.GET]) == []
 
 
@@ -86,5 +91,6 @@ def test_a_deleted_object_is_not_found_and_a_failing_get_is_unknown(
     cluster.fail_always(FakeVerb.GET, broken, ClusterError("connection reset"))
     waiter = Waiter(cluster, clock=SteppingClock(), executor=executor)
     statuses = waiter.wait({gone: gone_body, broken: broken_body}, timeout=1.5)
-    assert statuses == {gone: KStatus.NOT_FOUND, broken: KStatus.UNKNOWN}
+    assert kinds(statuses) == {gone: KStatus.NOT_FOUND, broken: KStatus.UNKNOWN}
+    assert "connection reset" in statuses[broken].message
     assert len(verbs(cluster.requests, [FakeVerb.GET])) == 2

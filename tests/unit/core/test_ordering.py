@@ -16,7 +16,6 @@ from syncd.core.ordering import (
     apply_waves,
     format_depends_on,
     parse_depends_on,
-    prune_order,
     stage_of,
 )
 from syncd.core.refs import ObjectRef
@@ -236,17 +235,6 @@ def test_parse_depends_on(value: str, expected: list[ObjectRef]) -> None:
 def test_parse_depends_on_rejects_malformed_values(value: str) -> None:
     with pytest.raises(InvalidDependsOnError):
         parse_depends_on(value)
-
-
-def test_prune_order_reverses_stages() -> None:
-    refs = [crd().ref, obj("Namespace", "n").ref, obj("Node", "x").ref, cm("b").ref, cm("a").ref]
-    assert prune_order(refs) == (
-        (cm("a").ref, cm("b").ref),
-        (obj("Node", "x").ref,),
-        (obj("Namespace", "n").ref,),
-        (crd().ref,),
-    )
-    assert prune_order([]) == ()
 
 
 KINDS = [

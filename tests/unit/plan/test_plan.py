@@ -160,11 +160,73 @@ def test_drift_on_a_removed_field_is_applied() -> None:
     assert p.to_apply[0].reason == 'drifted: .metadata.labels["app.kubernetes.io/managed-by"]'
 
 
-def test_live_without_a_hash_is_applied_adopting_it() -> None:
+def test_live_without_syncd_metadata_is_adopted_and_is_not_drift() -> None:
     m = manifest("a")
     unmanaged = copy.deepcopy(m.body)
     p = plan([m], live={m.ref: unmanaged})
-    assert p.to_apply[0].reason == "declared content changed"
+    assert p.to_apply[0].reason == "exists without syncd's metadata; adopted"
+    assert not p.to_apply[0].drift
+
+
+def test_a_managed_object_recreated_by_hand_is_drift_and_taken_back() -> None:
+    m = manifest("a")
+    recreated = copy.deepcopy(m.body)
+    p = plan([m], live={m.ref: recreated}, inventory=[m.ref])
+    [obj] = p.to_apply
+    assert (obj.reason, obj.drift) == ("re-created outside syncd", True)
+
+
+def test_a_managed_object_deleted_by_hand_is_drift_and_recreated() -> None:
+    m = manifest("a")
+    p = plan([m], inventory=[m.ref])
+    [obj] = p.to_apply
+    assert (obj.reason, obj.drift) == ("deleted outside syncd", True)
+
+
+def test_objects_whose_live_state_is_unknown_are_held_and_kept_untouched() -> None:
+    held, gone, fresh = manifest("held"), manifest("gone"), manifest("fresh")
+    p = build_plan(
+        desired=[held, fresh],
+        inventory=[held.ref, gone.ref],
+        live={},
+        sync_id=SYNC,
+        applyset_id=APPLYSET,
+        commit="c2",
+        prune_guard=PruneGuard(max_delete_percent=100),
+        can_prune=True,
+        known=lambda ref: ref.name == "nothing",
+    )
+    assert actions(p) == {"held": Action.HOLD, "fresh": Action.HOLD}
+    assert p.kept == {held.ref, gone.ref}
+    assert p.managed == frozenset()
+    assert p.to_prune == ()
+
+
+def test_a_terminating_object_is_held_with_a_not_ready_error_and_never_touched() -> None:
+    m = manifest("a")
+    live = applied(m)
+    live["metadata"].update(deletionTimestamp="2026-01-01T00:00:00Z", finalizers=["x/y"])
+    p = plan([m], live={m.ref: live}, inventory=[m.ref])
+    assert actions(p) == {"a": Action.HOLD}
+    [error] = p.errors
+    assert error.code is ErrorCode.NOT_READY
+    assert "terminating" in error.message
+    assert "x/y" in error.message
+    assert p.kept == {m.ref}
+
+
+def test_mutation_ignore_leaves_an_object_recreated_by_hand_alone() -> None:
+    m = manifest("a", annotations={"client.lifecycle.config.k8s.io/mutation": "ignore"})
+    by_hand = copy.deepcopy(m.body)
+    by_hand["data"] = {"k": "hand"}
+    p = plan([m], live={m.ref: by_hand}, inventory=[m.ref])
+    assert actions(p) == {"a": Action.SKIP_MUTATION}
+
+
+def test_conflicts_are_the_syncs_claims() -> None:
+    m = manifest("a")
+    p = plan([m], live={m.ref: applied(m, manager=OTHER)})
+    assert p.conflicts == {m.ref}
 
 
 def test_object_managed_by_another_sync_is_a_conflict_and_never_touched() -> None:

@@ -328,7 +328,7 @@ def test_a_deleted_managed_object_is_recreated_on_an_unchanged_commit(synced_env
     env.cluster.delete(cm_ref("b"))
     assert env.run(TriggerReason.DRIFT)
     assert live(env, cm_ref("b"))["data"] == {"key": "b"}
-    assert drift_events(env) == ["ConfigMap app/b was deleted outside syncd; recreated"]
+    assert drift_events(env) == ["ConfigMap app/b was deleted outside syncd; re-created"]
 
 
 def test_a_corrected_drift_is_an_event_naming_the_field_and_who_changed_it(
@@ -340,10 +340,13 @@ def test_a_corrected_drift_is_an_event_naming_the_field_and_who_changed_it(
     [message] = drift_events(env)
     assert message.startswith("ConfigMap app/a drifted: .data.key (last changed by kubectl-edit")
     assert message.endswith("; restored")
-    # The same drift again is news again, though the status does not change.
+    # The same drift again is news again, though the status does not change: the
+    # Event's count goes up (Events are aggregated, not repeated).
     env.cluster.merge_patch(cm_ref("a"), {"data": {"key": "again"}}, field_manager="kubectl-edit")
     assert env.run(TriggerReason.DRIFT)
-    assert len(drift_events(env)) == 2
+    events = env.cluster.list(env.cluster.resource_type("", "Event"), namespace="syncd-system")
+    counts = [e.get("count") for e in events.items if e["reason"] == "DriftCorrected"]
+    assert counts == [2]
 
 
 def drift_events(env: Env) -> list[str]:
@@ -355,12 +358,12 @@ def drift_events(env: Env) -> list[str]:
     )
 
 
-def test_a_fetch_failure_stalls_and_the_next_run_recovers(synced_env: Env) -> None:
+def test_a_fetch_failure_is_a_transient_error_and_the_next_run_recovers(synced_env: Env) -> None:
     env = synced_env
     env.source.fail_next_resolve(SourceFetchError("remote unreachable"))
     assert not env.run()
     status = env.status()
-    assert env.state() is SyncState.STALLED
+    assert env.state() is SyncState.ERROR  # retried, not Stalled: nobody has to act
     assert status.source is not None
     assert [e.code for e in status.source.errors] == [ErrorCode.SOURCE_FETCH.value]
     assert env.cluster.peek(cm_ref("a")) is not None

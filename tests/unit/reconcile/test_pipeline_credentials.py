@@ -103,7 +103,7 @@ def test_a_failed_fetch_rereads_the_secret_and_recovers_without_refetching(
     cluster.apply(SECRET_REF, secret("rotated"), field_manager="kubectl")
     source.fail_next_resolve(SourceFetchError("authentication failed (HTTP 401)"))
     assert not pipeline.run(POLL)
-    assert state() is SyncState.STALLED
+    assert state() is SyncState.ERROR
 
     assert pipeline.run(POLL)
     assert passwords == ["right", "rotated"]
