@@ -93,3 +93,13 @@ def widget_crd(group: str) -> dict[str, Any]:
             ],
         },
     }
+
+
+def merge_patch(client: KubeHttp, path: str, patch: Any, *, manager: str) -> Response:
+    """A JSON merge patch recorded under field manager `manager` (like `kubectl edit`)."""
+    return client.request(
+        "PATCH",
+        f"{path}?fieldManager={manager}",
+        body=patch,
+        content_type="application/merge-patch+json",
+    )

@@ -86,13 +86,20 @@ class Controller:
         return records
 
 
-def start_controller(control_plane: ControlPlane, workdir: Path) -> Controller:
+def start_controller(
+    control_plane: ControlPlane,
+    workdir: Path,
+    *,
+    user: str = "admin",
+    namespace: str = SYSTEM_NS,
+) -> Controller:
+    """`syncd run` as `user` (one of the plane's users), watching RootSyncs in `namespace`."""
     workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / "syncd.log"
     env = {
         **os.environ,
-        "SYNCD_KUBECONFIG": str(control_plane.kubeconfig),
-        "SYNCD_NAMESPACE": SYSTEM_NS,
+        "SYNCD_KUBECONFIG": str(control_plane.kubeconfig_for(user)),
+        "SYNCD_NAMESPACE": namespace,
         "SYNCD_LOG_FORMAT": "json",
         "SYNCD_LOG_LEVEL": "debug",
         "SYNCD_CACHE_DIR": str(workdir / "cache"),

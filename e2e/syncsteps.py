@@ -25,7 +25,7 @@ from e2e.syncenv import (
     root_sync_body,
 )
 from syncd.devenv.kubehttp import KubeHttp
-from syncd.devenv.proc import wait_until
+from syncd.devenv.proc import ServerError, wait_until
 
 RESOURCE_GROUPS = f"/apis/syncd.dev/v1beta1/namespaces/{SYSTEM_NS}/resourcegroups"
 SYNCD_LABELS = ("app.kubernetes.io/managed-by", "applyset.kubernetes.io/part-of")
@@ -132,15 +132,24 @@ def wait_state(
 ) -> dict[str, Any]:
     """Poll until the RootSync's sync block is at `commit` and its summary state is `state`."""
 
+    last: dict[str, Any] = {}
+
     def probe() -> dict[str, Any] | None:
         obj = get_root_sync(admin, name)
         status = obj.get("status") or {}
+        last["status"] = status
         at_commit = (status.get("sync") or {}).get("commit") == commit
         return obj if at_commit and (status.get("summary") or {}).get("state") == state else None
 
-    return wait_until(
-        probe, timeout=timeout, what=f"RootSync {name} {state} at {commit[:7]}", interval=0.1
-    )
+    try:
+        return wait_until(
+            probe, timeout=timeout, what=f"RootSync {name} {state} at {commit[:7]}", interval=0.1
+        )
+    except ServerError as exc:
+        summary = json.dumps(
+            {k: last.get("status", {}).get(k) for k in ("summary", "source", "sync")}
+        )[:3000]
+        raise ServerError(f"{exc}; last status: {summary}") from None
 
 
 def errors_of(status: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -21,7 +21,14 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from typing import Final
 
-from syncd.core.errors import ClusterError, ErrorCode, ResourceRef, SyncdError, UnknownKindError
+from syncd.core.errors import (
+    ClusterError,
+    ErrorCode,
+    NotFoundError,
+    ResourceRef,
+    SyncdError,
+    UnknownKindError,
+)
 from syncd.core.ports import Cluster, JsonObject
 from syncd.core.refs import ObjectRef
 
@@ -115,8 +122,23 @@ class LiveReader:
         )
 
     def _list(self, group: str, kind: str, selector: str) -> tuple[JsonObject, ...]:
-        rtype = self._cluster.resource_type(group, kind)
-        return self._cluster.list(rtype, namespace=self._namespace, label_selector=selector).items
+        return self._list_served((group, kind), self._namespace, selector)
+
+    def _list_served(self, gk: GroupKind, namespace: str, selector: str) -> tuple[JsonObject, ...]:
+        """One LIST; a 404 (the type went away since discovery) refreshes discovery once.
+
+        A type still unknown after the refresh raises UnknownKindError: nothing of it exists.
+        """
+        rtype = self._cluster.resource_type(*gk)
+        try:
+            return self._cluster.list(rtype, namespace=namespace, label_selector=selector).items
+        except NotFoundError:
+            self._cluster.refresh_discovery()
+        rtype = self._cluster.resource_type(*gk)
+        try:
+            return self._cluster.list(rtype, namespace=namespace, label_selector=selector).items
+        except NotFoundError:
+            raise UnknownKindError(f"the cluster no longer serves {rtype.kind}") from None
 
     def _look_up(
         self, missing: Mapping[GroupKind, list[ObjectRef]]
@@ -160,8 +182,7 @@ class LiveReader:
         return () if obj is None else (obj,)
 
     def _list_in(self, gk: GroupKind, namespace: str) -> tuple[JsonObject, ...]:
-        rtype = self._cluster.resource_type(*gk)
-        return self._cluster.list(rtype, namespace=namespace or self._namespace).items
+        return self._list_served(gk, namespace or self._namespace, "")
 
 
 def _unreadable(

@@ -19,7 +19,14 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Final
 
-from syncd.core.errors import ClusterError, ErrorCode, ResourceRef, SyncdError, UnknownKindError
+from syncd.core.errors import (
+    ClusterError,
+    ErrorCode,
+    NotFoundError,
+    ResourceRef,
+    SyncdError,
+    UnknownKindError,
+)
 from syncd.core.ports import Cluster, JsonObject
 from syncd.core.refs import ObjectRef
 
@@ -73,12 +80,14 @@ class NamespaceGuard:
         }
         foreign: list[ObjectRef] = []
         services: set[str] = set()
+        stale = False
         listed: list[JsonObject] = []
         for rtype, future in futures.items():
             try:
                 items = future.result().items
-            except UnknownKindError:
-                continue  # removed since discovery: nothing of it is left
+            except (UnknownKindError, NotFoundError):
+                stale = True
+                continue  # the type went away since discovery: nothing of it is left
             except ClusterError as exc:
                 return NamespaceVerdict(
                     deletable=False,
@@ -87,6 +96,8 @@ class NamespaceGuard:
             listed.extend(items)
             if (rtype.group, rtype.kind) == ("", "Service"):
                 services |= {str(item["metadata"]["name"]) for item in items}
+        if stale:
+            self._cluster.refresh_discovery()
         leaving_set = frozenset(leaving)
         for item in listed:
             ref = ObjectRef.from_object(item)

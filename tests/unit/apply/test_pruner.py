@@ -11,7 +11,7 @@ import pytest
 
 from syncd.apply.namespaces import NamespaceGuard
 from syncd.apply.pruner import Outcome, PruneIdentity, Pruner
-from syncd.core.errors import ConflictError, ErrorCode, ForbiddenError
+from syncd.core.errors import ConflictError, ErrorCode, ForbiddenError, NotFoundError
 from syncd.core.metadata import (
     APPLYSET_PART_OF_LABEL,
     DEPENDS_ON_ANNOTATION,
@@ -408,3 +408,15 @@ def test_objects_planned_for_anything_but_removal_are_left_alone(
     )
     assert cluster.requests[start:] == []
     assert result.outcomes == {}
+
+
+def test_a_type_gone_since_discovery_does_not_keep_a_namespace(
+    cluster: FakeCluster, pruner: Pruner
+) -> None:
+    ns = create(cluster, namespace("stale"))
+    cluster.fail_always(
+        FakeVerb.LIST, WIDGET, NotFoundError("404 page not found", status=404, reason="")
+    )
+    result = pruner.prune(plan_of(cluster, ns), timeout=30)
+    assert result.outcomes == {ns: Outcome.PRUNED}
+    assert result.errors == ()
