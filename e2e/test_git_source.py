@@ -62,11 +62,10 @@ def test_http_without_auth_resolves_and_fetches(
     source = source_for(git_http.repo_url(repo.name), tmp_path, directory="deploy")
 
     resolved = source.resolve()
-    snapshot = source.fetch(resolved)
-
-    assert resolved == commit
-    assert snapshot.commit == commit
-    assert files_under(snapshot.directory) == {"app.yaml": APP}
+    with source.fetch(resolved) as snapshot:
+        assert resolved == commit
+        assert snapshot.commit == commit
+        assert files_under(snapshot.directory) == {"app.yaml": APP}
 
 
 def test_http_resolves_an_annotated_tag_to_its_commit(
@@ -80,7 +79,8 @@ def test_http_resolves_an_annotated_tag_to_its_commit(
     source = source_for(git_http.repo_url(repo.name), tmp_path, revision="v1.0.0")
 
     assert source.resolve() == tagged
-    assert "later.yaml" not in files_under(source.fetch(tagged).directory)
+    with source.fetch(tagged) as snapshot:
+        assert "later.yaml" not in files_under(snapshot.directory)
 
 
 def test_http_with_basic_auth(
@@ -91,10 +91,9 @@ def test_http_with_basic_auth(
     creds = Credentials(username=git_http_auth.username, password=git_http_auth.password)
     source = source_for(git_http_auth.server.repo_url(repo.name), tmp_path, credentials=creds)
 
-    snapshot = source.fetch(source.resolve())
-
-    assert snapshot.commit == commit
-    assert files_under(snapshot.directory)["deploy/app.yaml"] == APP
+    with source.fetch(source.resolve()) as snapshot:
+        assert snapshot.commit == commit
+        assert files_under(snapshot.directory)["deploy/app.yaml"] == APP
 
 
 def test_http_with_a_token(
@@ -105,9 +104,8 @@ def test_http_with_a_token(
     creds = Credentials(token=git_http_auth.token)
     source = source_for(git_http_auth.server.repo_url(repo.name), tmp_path, credentials=creds)
 
-    snapshot = source.fetch(source.resolve())
-
-    assert snapshot.commit == commit
+    with source.fetch(source.resolve()) as snapshot:
+        assert snapshot.commit == commit
     users = {r.user for r in git_http_auth.server.requests if r.status == 200}
     assert "git" in users
 
@@ -153,7 +151,8 @@ def test_password_in_the_url_is_used_and_never_shown(
     commit = seed(repo)
     source = source_for(git_http_auth.repo_url(repo.name), tmp_path)
 
-    assert source.fetch(source.resolve()).commit == commit
+    with source.fetch(source.resolve()) as snapshot:
+        assert snapshot.commit == commit
     assert git_http_auth.password not in source.url
     assert git_http_auth.password not in capsys.readouterr().out
 
@@ -178,8 +177,9 @@ def test_git_daemon_resolves_and_fetches(
     source = source_for(git_daemon.repo_url(repo.name), tmp_path, directory="deploy")
 
     assert source.resolve() == second
-    assert files_under(source.fetch(second).directory) == {"other.yaml": APP}
-    assert files_under(source.fetch(first).directory) == {"app.yaml": APP}
+    with source.fetch(second) as later, source.fetch(first) as earlier:
+        assert files_under(later.directory) == {"other.yaml": APP}
+        assert files_under(earlier.directory) == {"app.yaml": APP}
 
 
 def test_unknown_repository_on_the_daemon_is_a_fetch_error(
@@ -204,15 +204,14 @@ def test_shallow_fetch_transfers_only_the_needed_commit(
     shas = [repo.commit({f"f{i:02}.txt": f"{i}\n"}, f"commit {i}") for i in range(30)]
     source = source_for(server.repo_url(repo.name), tmp_path)
 
-    head = source.fetch(source.resolve())
-
-    cached = source.cache_path / "repo.git"
-    assert head.commit == shas[-1]
-    assert (cached / "shallow").read_text().split() == [shas[-1]]
-    # One commit, one tree and 30 blobs, against 30 commits, 30 trees and 30 blobs.
-    assert object_count(cached) == 32
-    assert object_count(repo.bare_path) == 90
-    assert len(files_under(head.directory)) == 30
+    with source.fetch(source.resolve()) as head:
+        cached = source.cache_path / "repo.git"
+        assert head.commit == shas[-1]
+        assert (cached / "shallow").read_text().split() == [shas[-1]]
+        # One commit, one tree and 30 blobs, against 30 commits, 30 trees and 30 blobs.
+        assert object_count(cached) == 32
+        assert object_count(repo.bare_path) == 90
+        assert len(files_under(head.directory)) == 30
 
 
 def test_an_older_commit_is_fetched_after_a_shallow_head(
@@ -221,13 +220,12 @@ def test_an_older_commit_is_fetched_after_a_shallow_head(
     repo = git_repo_factory(git_http)
     shas = [repo.commit({"n.txt": f"{i}\n"}, f"commit {i}") for i in range(10)]
     source = source_for(git_http.repo_url(repo.name), tmp_path)
-    source.fetch(source.resolve())
+    source.fetch(source.resolve()).release()
 
     older = source_for(git_http.repo_url(repo.name), tmp_path, revision=shas[2])
-    snapshot = older.fetch(older.resolve())
-
-    assert snapshot.commit == shas[2]
-    assert files_under(snapshot.directory) == {"n.txt": "2\n"}
+    with older.fetch(older.resolve()) as snapshot:
+        assert snapshot.commit == shas[2]
+        assert files_under(snapshot.directory) == {"n.txt": "2\n"}
 
 
 def test_abbreviated_commit_resolves_over_http(
@@ -318,7 +316,8 @@ def test_https_with_a_private_ca_from_the_secret(
 
     source = source_for(url, tmp_path, credentials=Credentials(ca_cert_pem=ca_pem))
 
-    assert source.fetch(source.resolve()).commit == commit
+    with source.fetch(source.resolve()) as snapshot:
+        assert snapshot.commit == commit
 
 
 def test_https_with_an_untrusted_certificate_fails_unless_verification_is_off(

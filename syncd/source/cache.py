@@ -1,4 +1,4 @@
-"""The on-disk cache of one source location: layout, lock and worktrees.
+"""The on-disk cache of one source location: layout, locks, worktrees and their leases.
 
 One directory per location (keyed by a hash of the location without
 credentials) under the cache root::
@@ -6,11 +6,17 @@ credentials) under the cache root::
     <cache_dir>/<key>/lock          flock'ed while the cache is read or written
     <cache_dir>/<key>/repo.git/     the source's own store (opaque here)
     <cache_dir>/<key>/worktrees/ID  materialized content, installed atomically
+    <cache_dir>/<key>/leases/ID     shared-flock'ed while someone reads worktree ID
 
 Worktrees are written to a staging directory and renamed into place, so one
-that exists is complete; only the most recently used few are kept
-(`worktrees/.recent` lists them, most recent first). Nothing
-here knows about Git.
+that exists is complete. A reader takes a `Lease` on a worktree under the
+cache lock and holds it until it is done, from any thread or process.
+Pruning keeps the most recently used few (`worktrees/.recent` lists them,
+most recent first) and every leased one: it evicts, under the cache lock,
+only worktrees whose lease file it can lock exclusively without waiting, by
+renaming them out of the way (`worktrees/.trash-ID-N`) before deleting, so a
+reader never waits for eviction, never loses a tree it holds and never finds
+a half-deleted one. Nothing here knows about Git.
 """
 
 from __future__ import annotations
@@ -24,10 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Final
 
+from syncd.source.lease import Lease, exclusive
 from syncd.source.redact import redact_url
 
 _KEY_LENGTH: Final = 24
 _STAGING_PREFIX: Final = ".staging-"
+_TRASH_PREFIX: Final = ".trash-"
 _RECENT_FILE: Final = ".recent"
 
 
@@ -46,6 +54,16 @@ def safe_relative(path: str) -> PurePosixPath:
     if pure.is_absolute() or any(part in ("..", ".git") for part in parts):
         raise ValueError(f"unsafe path {path!r}")
     return PurePosixPath(*parts)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pruned:
+    """What one `prune_worktrees` did."""
+
+    removed: tuple[str, ...] = ()
+    """Worktrees evicted (moved to the trash; `empty_trash` deletes them)."""
+    held: tuple[str, ...] = ()
+    """Worktrees past the kept few that were left in place because someone reads them."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,6 +86,11 @@ class SourceCache:
     def worktrees_path(self) -> Path:
         """The directory holding one materialized tree per name."""
         return self.root / "worktrees"
+
+    @property
+    def leases_path(self) -> Path:
+        """The directory holding one lease file per worktree that has been read."""
+        return self.root / "leases"
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -113,25 +136,83 @@ class SourceCache:
         self._mark_used(name)
         return final
 
-    def prune_worktrees(self, *, keep: int) -> tuple[str, ...]:
-        """Remove all but the `keep` most recently used worktrees.
+    def lease(self, name: str) -> Lease:
+        """A reader's lease on installed worktree `name`: pruning skips it until released.
 
-        Call with the lock held. Returns the names removed.
+        Call with the lock held, right after `reuse_worktree` or `install_worktree`.
+        """
+        return Lease(self._lease_file(name))
+
+    def prune_worktrees(self, *, keep: int) -> Pruned:
+        """Evict all but the `keep` most recently used worktrees and the leased ones.
+
+        Call with the lock held. Never waits for a reader: a worktree whose
+        lease is held stays and is evicted by a later prune. Evicted trees
+        move to the trash at once; `empty_trash` (no lock needed) deletes them.
+        Staging directories a crashed install left behind are deleted too.
         """
         if not self.worktrees_path.is_dir():
-            return ()
-        kept = self._recent()[:keep]
+            return Pruned()
+        recent = self._recent()
+        kept = set(recent[:keep])
         removed: list[str] = []
+        held: list[str] = []
         for entry in sorted(self.worktrees_path.iterdir()):
+            if entry.name.startswith(_STAGING_PREFIX):  # left by a crash: nobody installs now
+                shutil.rmtree(entry, ignore_errors=True)
             if entry.name.startswith(".") or entry.name in kept:
                 continue
-            if entry.is_dir() and not entry.is_symlink():
+            if self._evict(entry):
+                removed.append(entry.name)
+            else:
+                held.append(entry.name)
+        self._prune_lease_files()
+        self._write_recent([name for name in recent if name in kept or name in held])
+        return Pruned(removed=tuple(removed), held=tuple(held))
+
+    def empty_trash(self) -> None:
+        """Delete the trees earlier prunes evicted (safe without the lock, and concurrently)."""
+        if not self.worktrees_path.is_dir():
+            return
+        for entry in self.worktrees_path.iterdir():
+            if entry.name.startswith(_TRASH_PREFIX):
                 shutil.rmtree(entry, ignore_errors=True)
+
+    def _lease_file(self, name: str) -> Path:
+        return self.leases_path / safe_relative(name).as_posix()
+
+    def _evict(self, entry: Path) -> bool:
+        """Move `entry` to the trash unless a reader holds it; say whether it went."""
+        lease_file = self._lease_file(entry.name)
+        with exclusive(lease_file) as free:
+            if not free:
+                return False
+            if entry.is_dir() and not entry.is_symlink():
+                entry.rename(self._free_trash_path(entry.name))
             else:
                 entry.unlink(missing_ok=True)
-            removed.append(entry.name)
-        self._write_recent(kept)
-        return tuple(removed)
+            # New leases are only taken under the cache lock, which we hold:
+            # nobody can be waiting on this file.
+            lease_file.unlink(missing_ok=True)
+        return True
+
+    def _free_trash_path(self, name: str) -> Path:
+        """A trash path no tree occupies (only evictors, under the lock, create trash)."""
+        number = 0
+        while (path := self.worktrees_path / f"{_TRASH_PREFIX}{name}-{number}").exists():
+            number += 1
+        return path
+
+    def _prune_lease_files(self) -> None:
+        """Remove lease files whose worktree is gone and which nobody holds."""
+        if not self.leases_path.is_dir():
+            return
+        for lease_file in self.leases_path.iterdir():
+            if self.worktree(lease_file.name).exists():
+                continue
+            with exclusive(lease_file) as free:
+                if free:
+                    lease_file.unlink(missing_ok=True)
 
     # The use order lives in a small file rather than in mtimes, whose
     # granularity varies between filesystems.

@@ -3,9 +3,10 @@
 Owns `GitSource`: resolving a branch, tag or commit with one ls-remote;
 fetching exactly the commit needed (shallow where the server allows,
 deepening when it must) into one bare repository per URL; and reading that
-commit's tree from the object store into a worktree (`cache` owns the layout
-and the lock, `checkout` the file writing, `git_options` the options, which
-are re-exported here). Every dulwich, OS and network
+commit's tree from the object store into a worktree leased to the caller
+until the snapshot is released (`cache` owns the layout, the lock, the
+leases and eviction, `checkout` the file writing, `git_options` the options,
+which are re-exported here). Every dulwich, OS and network
 failure leaves as a `SourceFetchError` (SD2004) naming the step and the URL
 without credentials; credentials never reach a message or a log line.
 """
@@ -138,7 +139,9 @@ class GitSource:
     """A Git repository as a `syncd.core.ports.Source`.
 
     One instance is used by one thread at a time; instances for the same URL
-    may share `cache_dir` (a file lock per URL serializes them).
+    may share `cache_dir`, in one process or several (a file lock per URL
+    serializes their fetches, and a snapshot's lease keeps its worktree in
+    place until it is released).
     """
 
     def __init__(self, options: GitSourceOptions, *, cache_dir: Path) -> None:
@@ -194,24 +197,39 @@ class GitSource:
         return commit
 
     def fetch(self, commit: str) -> SourceSnapshot:
-        """The tree of `commit` in a worktree, fetched or reused from the cache."""
+        """The tree of `commit` in a worktree, fetched or reused from the cache.
+
+        The worktree is leased to the caller: no fetch by any source sharing
+        the cache (another thread or process) evicts it until the snapshot is
+        released. Every failure releases the lease before it raises.
+        """
         commit = commit.strip().lower()
         if not _FULL_SHA.fullmatch(commit):
             raise SourceFetchError(f"fetch {self.url} failed: '{commit}' is not a full commit sha")
-        with self._step(Step.FETCH), self._cache.locked():
-            worktree = self._cache.reuse_worktree(commit)
-            if worktree is None:
-                worktree = self._materialize(commit)
-            removed = self._cache.prune_worktrees(keep=_KEEP_WORKTREES)
-        if removed:
-            self._log.debug("source.git.worktrees_pruned", removed=list(removed))
-        directory = worktree / safe_relative(self._options.directory)
-        if not directory.is_dir() or not directory.resolve().is_relative_to(worktree.resolve()):
-            raise SourceFetchError(
-                f"directory '{self._options.directory}' not found in commit {commit[:7]} "
-                f"of {self.url}"
-            )
-        return SourceSnapshot(commit=commit, directory=directory)
+        with contextlib.ExitStack() as on_failure:
+            with self._step(Step.FETCH), self._cache.locked():
+                worktree = self._cache.reuse_worktree(commit)
+                if worktree is None:
+                    worktree = self._materialize(commit)
+                lease = self._cache.lease(commit)
+                on_failure.callback(lease.release)
+                pruned = self._cache.prune_worktrees(keep=_KEEP_WORKTREES)
+            if pruned.removed or pruned.held:
+                self._log.debug(
+                    "source.git.worktrees_pruned",
+                    removed=list(pruned.removed),
+                    held=list(pruned.held),
+                )
+            with self._step(Step.FETCH):
+                self._cache.empty_trash()
+            directory = worktree / safe_relative(self._options.directory)
+            if not directory.is_dir() or not directory.resolve().is_relative_to(worktree.resolve()):
+                raise SourceFetchError(
+                    f"directory '{self._options.directory}' not found in commit {commit[:7]} "
+                    f"of {self.url}"
+                )
+            on_failure.pop_all()
+        return SourceSnapshot(commit=commit, directory=directory, release=lease.release)
 
     # -- ls-remote ----------------------------------------------------------
 

@@ -5,7 +5,9 @@ changes (None deletes a file) and writes the result to a fresh snapshot
 directory under `root`, named after a deterministic fake sha (the same
 sequence of commits always yields the same shas). `resolve()` answers the
 latest commit; `fetch()` hands out the snapshot and counts the calls, so
-tests can check that an unchanged revision fetches nothing.
+tests can check that an unchanged revision fetches nothing. Like a real
+source, a snapshot is held until it is released: `held` says which commits
+someone still holds, so tests can check that every snapshot is released.
 """
 
 from __future__ import annotations
@@ -31,9 +33,16 @@ class FakeSource:
         self._files: dict[str, str] = {}
         self._snapshots: dict[str, Path] = {}
         self._latest = ""
+        self._held: dict[str, int] = {}
         self._resolve_failures: list[SourceFetchError] = []
         self.fetch_count = 0
         self.resolve_count = 0
+
+    @property
+    def held(self) -> dict[str, int]:
+        """Commit -> how many of its snapshots are not released yet (held commits only)."""
+        with self._lock:
+            return dict(self._held)
 
     @property
     def latest(self) -> str:
@@ -79,10 +88,24 @@ class FakeSource:
             return self._latest
 
     def fetch(self, commit: str) -> SourceSnapshot:
-        """The snapshot of `commit`; SourceFetchError for an unknown commit."""
+        """The snapshot of `commit`, held until released; SourceFetchError for an unknown commit."""
         with self._lock:
             self.fetch_count += 1
             directory = self._snapshots.get(commit)
             if directory is None:
                 raise SourceFetchError(f"the fake source has no commit {commit}")
-            return SourceSnapshot(commit=commit, directory=directory)
+            self._held[commit] = self._held.get(commit, 0) + 1
+        released = threading.Event()
+
+        def release() -> None:
+            with self._lock:
+                if released.is_set():
+                    return
+                released.set()
+                remaining = self._held[commit] - 1
+                if remaining:
+                    self._held[commit] = remaining
+                else:
+                    del self._held[commit]
+
+        return SourceSnapshot(commit=commit, directory=directory, release=release)

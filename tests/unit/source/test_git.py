@@ -188,35 +188,32 @@ def test_fetch_materializes_exactly_the_files_of_each_commit(
     second = repo.commit({"gone.yaml": None, "sub/new.yaml": "new\n"}, "two")
     source = make_source(tmp_path, url_of(repo))
 
-    later = source.fetch(second)
-    earlier = source.fetch(first)
-
-    assert later.commit == second
-    assert files_under(later.directory) == {"keep.yaml": "keep\n", "sub/new.yaml": "new\n"}
-    assert earlier.commit == first
-    assert files_under(earlier.directory) == {"keep.yaml": "keep\n", "gone.yaml": "gone\n"}
+    with source.fetch(second) as later, source.fetch(first) as earlier:
+        assert later.commit == second
+        assert files_under(later.directory) == {"keep.yaml": "keep\n", "sub/new.yaml": "new\n"}
+        assert earlier.commit == first
+        assert files_under(earlier.directory) == {"keep.yaml": "keep\n", "gone.yaml": "gone\n"}
 
 
 def test_fetch_is_shallow_and_still_reaches_an_older_commit(tmp_path: Path, repo: GitRepo) -> None:
     shas = [repo.commit({f"f{i}.txt": f"{i}\n"}, f"commit {i}") for i in range(6)]
     source = make_source(tmp_path, str(repo.bare_path))
 
-    source.fetch(shas[-1])
+    source.fetch(shas[-1]).release()
     shallow = (source.cache_path / "repo.git" / "shallow").read_text().split()
-    oldest = source.fetch(shas[0])
 
-    assert shallow == [shas[-1]]
-    assert files_under(oldest.directory) == {"f0.txt": "0\n"}
+    with source.fetch(shas[0]) as oldest:
+        assert shallow == [shas[-1]]
+        assert files_under(oldest.directory) == {"f0.txt": "0\n"}
 
 
 def test_directory_selects_a_subdirectory(tmp_path: Path, repo: GitRepo) -> None:
     commit = repo.commit({"README.md": "hi\n", "deploy/prod/app.yaml": APP}, "one")
     source = make_source(tmp_path, str(repo.bare_path), directory="deploy/prod")
 
-    snapshot = source.fetch(commit)
-
-    assert snapshot.directory.name == "prod"
-    assert files_under(snapshot.directory) == {"app.yaml": APP}
+    with source.fetch(commit) as snapshot:
+        assert snapshot.directory.name == "prod"
+        assert files_under(snapshot.directory) == {"app.yaml": APP}
 
 
 def test_missing_directory_is_a_fetch_error_naming_dir_and_short_commit(
@@ -251,16 +248,15 @@ def test_fetch_refuses_a_sha_that_is_not_a_full_commit(tmp_path: Path, repo: Git
 def test_second_fetch_of_the_same_commit_reuses_the_worktree(tmp_path: Path, repo: GitRepo) -> None:
     commit = repo.commit({"a.yaml": APP}, "one")
     source = make_source(tmp_path, str(repo.bare_path))
-    first = source.fetch(commit)
-    inode = first.directory.stat().st_ino
+    with source.fetch(commit) as first:
+        inode = first.directory.stat().st_ino
     fetches = source.fetch_count
 
-    second = source.fetch(commit)
-
-    assert fetches == 1
-    assert source.fetch_count == fetches
-    assert second == first
-    assert second.directory.stat().st_ino == inode
+    with source.fetch(commit) as second:
+        assert fetches == 1
+        assert source.fetch_count == fetches
+        assert second == first
+        assert second.directory.stat().st_ino == inode
 
 
 def test_sources_for_the_same_url_share_the_cache(tmp_path: Path, repo: GitRepo) -> None:
@@ -268,12 +264,11 @@ def test_sources_for_the_same_url_share_the_cache(tmp_path: Path, repo: GitRepo)
     first = make_source(tmp_path, str(repo.bare_path), directory="a")
     second = make_source(tmp_path, str(repo.bare_path), directory="b")
 
-    first.fetch(commit)
-    snapshot = second.fetch(commit)
-
-    assert second.cache_path == first.cache_path
-    assert second.fetch_count == 0
-    assert files_under(snapshot.directory) == {"y.yaml": APP}
+    first.fetch(commit).release()
+    with second.fetch(commit) as snapshot:
+        assert second.cache_path == first.cache_path
+        assert second.fetch_count == 0
+        assert files_under(snapshot.directory) == {"y.yaml": APP}
 
 
 def test_concurrent_sources_for_the_same_url_fetch_once(tmp_path: Path, repo: GitRepo) -> None:
@@ -291,6 +286,8 @@ def test_concurrent_sources_for_the_same_url_fetch_once(tmp_path: Path, repo: Gi
     assert sum(source.fetch_count for source in sources) == 1
     assert {snapshot.directory for snapshot in snapshots} == {snapshots[0].directory}
     assert files_under(snapshots[0].directory) == {"a.yaml": APP}
+    for snapshot in snapshots:
+        snapshot.release()
 
 
 def test_an_already_fetched_commit_is_checked_out_again_without_fetching(
@@ -299,13 +296,12 @@ def test_an_already_fetched_commit_is_checked_out_again_without_fetching(
     shas = [repo.commit({"n.txt": f"{i}\n"}, f"commit {i}") for i in range(5)]
     source = make_source(tmp_path, str(repo.bare_path))
     for sha in shas:
-        source.fetch(sha)
+        source.fetch(sha).release()
     fetches = source.fetch_count
 
-    again = source.fetch(shas[0])
-
-    assert source.fetch_count == fetches
-    assert files_under(again.directory) == {"n.txt": "0\n"}
+    with source.fetch(shas[0]) as again:
+        assert source.fetch_count == fetches
+        assert files_under(again.directory) == {"n.txt": "0\n"}
 
 
 def test_only_the_most_recently_used_worktrees_are_kept(tmp_path: Path, repo: GitRepo) -> None:
@@ -313,7 +309,7 @@ def test_only_the_most_recently_used_worktrees_are_kept(tmp_path: Path, repo: Gi
     source = make_source(tmp_path, str(repo.bare_path))
 
     for sha in shas:
-        source.fetch(sha)
+        source.fetch(sha).release()
 
     worktrees = (source.cache_path / "worktrees").iterdir()
     assert {path.name for path in worktrees if not path.name.startswith(".")} == set(shas[-3:])
@@ -323,10 +319,10 @@ def test_reusing_a_worktree_keeps_it_from_being_pruned(tmp_path: Path, repo: Git
     shas = [repo.commit({"n.txt": f"{i}\n"}, f"commit {i}") for i in range(4)]
     source = make_source(tmp_path, str(repo.bare_path))
     for sha in shas[:3]:
-        source.fetch(sha)
+        source.fetch(sha).release()
 
-    source.fetch(shas[0])
-    source.fetch(shas[3])
+    source.fetch(shas[0]).release()
+    source.fetch(shas[3]).release()
 
     worktrees = source.cache_path / "worktrees"
     assert (worktrees / shas[0]).is_dir()
@@ -344,16 +340,15 @@ def test_checkout_keeps_modes_and_links_inside_the_tree_only(tmp_path: Path, rep
     repo.git("commit", "-q", "-m", "links")
     repo.git("push", "-q", "origin", "HEAD:refs/heads/main")
 
-    snapshot = make_source(tmp_path, str(repo.bare_path)).fetch(repo.head())
-
-    root = snapshot.directory
-    assert os.access(root / "run.sh", os.X_OK)
-    assert not os.access(root / "deploy" / "app.yaml", os.X_OK)
-    assert (root / "alias.yaml").is_symlink()
-    assert (root / "alias.yaml").read_text() == APP
-    assert not (root / "escape").exists()
-    assert not (root / "escape").is_symlink()
-    assert not (root / "absolute").is_symlink()
+    with make_source(tmp_path, str(repo.bare_path)).fetch(repo.head()) as snapshot:
+        root = snapshot.directory
+        assert os.access(root / "run.sh", os.X_OK)
+        assert not os.access(root / "deploy" / "app.yaml", os.X_OK)
+        assert (root / "alias.yaml").is_symlink()
+        assert (root / "alias.yaml").read_text() == APP
+        assert not (root / "escape").exists()
+        assert not (root / "escape").is_symlink()
+        assert not (root / "absolute").is_symlink()
 
 
 def test_a_link_that_escapes_through_another_link_is_removed(tmp_path: Path) -> None:

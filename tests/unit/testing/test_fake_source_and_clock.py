@@ -32,6 +32,34 @@ def test_a_commit_keeps_earlier_files_and_none_deletes(tmp_path: Path) -> None:
     assert source.fetch_count == 2
 
 
+def test_snapshots_are_held_until_released_and_a_second_release_is_harmless(
+    tmp_path: Path,
+) -> None:
+    source = FakeSource(tmp_path)
+    first = source.commit({"a.yaml": "a: 1\n"})
+    second = source.commit({"a.yaml": "a: 2\n"})
+
+    one, two = source.fetch(first), source.fetch(first)
+    with source.fetch(second):
+        assert source.held == {first: 2, second: 1}
+    one.release()
+    one.release()
+
+    assert source.held == {first: 1}
+    two.release()
+    assert source.held == {}
+
+
+def test_a_with_block_left_by_an_exception_releases_the_snapshot(tmp_path: Path) -> None:
+    source = FakeSource(tmp_path)
+    sha = source.commit({"a.yaml": "a: 1\n"})
+
+    with pytest.raises(RuntimeError, match="boom"), source.fetch(sha):
+        raise RuntimeError("boom")
+
+    assert source.held == {}
+
+
 def test_shas_are_deterministic_and_distinct(tmp_path: Path) -> None:
     one, two = FakeSource(tmp_path / "one"), FakeSource(tmp_path / "two")
     shas = [one.commit({"a.yaml": "x"}), one.commit({"a.yaml": "x"})]
