@@ -41,6 +41,25 @@ class ConditionType(StrEnum):
     READY = "Ready"
 
 
+class ConditionReason(StrEnum):
+    """Reasons syncd writes on its conditions (API: tools match on them)."""
+
+    SYNCED = "Synced"
+    """Every declared object is applied and ready."""
+    SYNCING = "Syncing"
+    """A run is applying the commit, or applied objects are not ready yet."""
+    RETRYING = "Retrying"
+    """Every error may go away on a retry (network, API server, readiness); syncd retries."""
+    SYNC_ERRORS = "SyncErrors"
+    """An error a retry cannot fix: the source, the spec or the cluster must change."""
+    SUSPENDED = "Suspended"
+    """`spec.suspend` is true."""
+    INVALID_SPEC = "InvalidSpec"
+    """The sync object's spec is invalid."""
+    DELETING_OBJECTS = "DeletingObjects"
+    """The sync is being deleted and its objects could not all be deleted yet."""
+
+
 class ConditionStatus(StrEnum):
     """A condition's status."""
 

@@ -1,15 +1,33 @@
-"""Which Events a run result deserves: one for the result, one per error (bounded)."""
+"""Which Events a run result deserves: one for the result, one per error (bounded).
+
+The recorder aggregates repeats (same object, type, reason and message raise
+the Event's count), so the messages here carry no timestamps or attempt
+numbers: a failure that persists is one Event whose count grows.
+"""
 
 from __future__ import annotations
 
 from typing import Final
 
-from syncd.core.errors import ErrorCode
+from syncd.core.errors import ErrorCode, SyncdError
 from syncd.core.ports import JsonObject
+from syncd.status.conditions import retryable
 from syncd.status.events import EventReason, EventRecorder, EventType
 from syncd.status.report import RunReport, state_of
 
 MAX_ERROR_EVENTS: Final = 10
+
+_REASONS: Final = {
+    ErrorCode.PRUNE_REFUSED: EventReason.PRUNE_REFUSED,
+    ErrorCode.SOURCE_FETCH: EventReason.SOURCE_ERROR,
+    ErrorCode.NAMESPACE_IN_USE: EventReason.NAMESPACE_KEPT,
+    ErrorCode.NOT_READY: EventReason.NOT_READY,
+}
+
+
+def error_reason(error: SyncdError) -> EventReason:
+    """The Event reason for one error."""
+    return _REASONS.get(error.code, EventReason.OBJECT_ERROR)
 
 
 def announce(events: EventRecorder, involved: JsonObject, report: RunReport) -> None:
@@ -18,6 +36,7 @@ def announce(events: EventRecorder, involved: JsonObject, report: RunReport) -> 
     counts = report.counts
     commit = report.commit[:12] or "unknown"
     if report.errors:
+        retry = "; syncd retries" if retryable(report.errors) else ""
         events.emit(
             involved,
             type_=EventType.WARNING,
@@ -25,6 +44,7 @@ def announce(events: EventRecorder, involved: JsonObject, report: RunReport) -> 
             message=(
                 f"{state.value}: commit {commit}: {len(report.errors)} error(s); "
                 f"applied {counts.applied}, pruned {counts.pruned}, failed {counts.failed}"
+                f"{retry}"
             ),
         )
     else:
@@ -38,13 +58,9 @@ def announce(events: EventRecorder, involved: JsonObject, report: RunReport) -> 
             ),
         )
     for error in report.errors[:MAX_ERROR_EVENTS]:
-        if error.code is ErrorCode.PRUNE_REFUSED:
-            reason = EventReason.PRUNE_REFUSED
-        elif error.code is ErrorCode.SOURCE_FETCH:
-            reason = EventReason.SOURCE_ERROR
-        else:
-            reason = EventReason.OBJECT_ERROR
-        events.emit(involved, type_=EventType.WARNING, reason=reason, message=str(error))
+        events.emit(
+            involved, type_=EventType.WARNING, reason=error_reason(error), message=str(error)
+        )
 
 
 def announce_drift(events: EventRecorder, involved: JsonObject, report: RunReport) -> None:

@@ -1,9 +1,11 @@
 """What one run found, per stage, and the status it turns into.
 
 `RunReport` is what the pipeline hands to the status writer. `build_status`
-turns it into the wire status (conditions, printer-column summary, error
-blocks truncated so the object stays far below etcd's limit). Timestamps of a
-block move only when the block's content changes, so a steady sync writes
+turns it into the wire status (kstatus conditions from `conditions.py`,
+printer-column summary, error blocks truncated so the object stays far below
+etcd's limit). It is a function of the report and the previous status only:
+timestamps of a block or condition move only when its content changes, so the
+same report builds the same status on every poll and a steady sync writes
 nothing.
 """
 
@@ -15,9 +17,6 @@ from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
 from syncd.api.status import (
-    Condition,
-    ConditionStatus,
-    ConditionType,
     ErrorSummary,
     RenderingStatus,
     SourceStatus,
@@ -30,11 +29,13 @@ from syncd.api.status import (
 )
 from syncd.api.wire import format_timestamp
 from syncd.core.errors import SyncdError
+from syncd.status.conditions import sync_conditions, truncate
 
 MAX_ERRORS_PER_STAGE: Final = 50
-MAX_MESSAGE_CHARS: Final = 2048
 MAX_RESOURCES_PER_ERROR: Final = 20
 SHORT_COMMIT: Final = 7
+STAGES: Final = ("source", "rendering", "sync")
+"""The stage blocks of the status, in pipeline order."""
 
 S = TypeVar("S", bound=StageStatus)
 
@@ -76,7 +77,8 @@ class RunReport:
     """Objects were applied but are not ready yet (or a run is under way)."""
     suspended: bool = False
     stalled_reason: str = ""
-    """Set when the sync cannot progress without a change (bad spec, fetch failing)."""
+    """Set when the sync cannot go on until someone changes it (a `ConditionReason`
+    such as InvalidSpec). Never for transient errors: those keep it Reconciling."""
     drift: tuple[str, ...] = ()
     """One message per object whose drift this run corrected (who changed what)."""
 
@@ -86,19 +88,13 @@ class RunReport:
         return self.source.errors + self.rendering.errors + self.sync.errors
 
 
-def _truncate(text: str) -> str:
-    if len(text) <= MAX_MESSAGE_CHARS:
-        return text
-    return text[: MAX_MESSAGE_CHARS - 14] + "... (truncated)"
-
-
 def _status_errors(errors: Sequence[SyncdError]) -> tuple[list[StatusError], ErrorSummary]:
     shown = []
     for error in errors[:MAX_ERRORS_PER_STAGE]:
         wire = StatusError.from_error(error)
         wire = wire.model_copy(
             update={
-                "message": _truncate(wire.message),
+                "message": truncate(wire.message),
                 "resources": wire.resources[:MAX_RESOURCES_PER_ERROR],
             }
         )
@@ -128,7 +124,12 @@ def _block(
 
 
 def state_of(report: RunReport) -> SyncState:
-    """The one-word state for `kubectl get`."""
+    """The one-word state for `kubectl get`.
+
+    Stalled only when the report says why the sync cannot go on
+    (`stalled_reason`); errors of either kind are Error (the conditions tell
+    a retry from a dead end).
+    """
     if report.suspended:
         return SyncState.SUSPENDED
     if report.stalled_reason:
@@ -138,71 +139,6 @@ def state_of(report: RunReport) -> SyncState:
     if report.synced:
         return SyncState.SYNCED
     return SyncState.SYNCING
-
-
-def _conditions(
-    report: RunReport, state: SyncState, previous: Sequence[Condition], now: str
-) -> list[Condition]:
-    errors = report.errors
-    first_error = f"{errors[0].code.value}: {errors[0].message}" if errors else ""
-    wanted: dict[ConditionType, tuple[ConditionStatus, str, str]] = {
-        SyncState.SYNCED: {
-            ConditionType.READY: (ConditionStatus.TRUE, "Synced", f"Synced {report.commit}"),
-            ConditionType.RECONCILING: (ConditionStatus.FALSE, "Synced", ""),
-            ConditionType.STALLED: (ConditionStatus.FALSE, "Synced", ""),
-            ConditionType.SYNCING: (ConditionStatus.FALSE, "Synced", ""),
-        },
-        SyncState.SYNCING: {
-            ConditionType.READY: (ConditionStatus.FALSE, "Syncing", "Objects are not ready yet"),
-            ConditionType.RECONCILING: (
-                ConditionStatus.TRUE,
-                "Syncing",
-                f"Syncing {report.commit}",
-            ),
-            ConditionType.STALLED: (ConditionStatus.FALSE, "Syncing", ""),
-            ConditionType.SYNCING: (ConditionStatus.TRUE, "Syncing", f"Syncing {report.commit}"),
-        },
-        SyncState.ERROR: {
-            ConditionType.READY: (ConditionStatus.FALSE, "SyncErrors", first_error),
-            ConditionType.RECONCILING: (ConditionStatus.FALSE, "SyncErrors", ""),
-            ConditionType.STALLED: (ConditionStatus.FALSE, "SyncErrors", ""),
-            ConditionType.SYNCING: (ConditionStatus.FALSE, "SyncErrors", first_error),
-        },
-        SyncState.STALLED: {
-            ConditionType.READY: (ConditionStatus.FALSE, report.stalled_reason, first_error),
-            ConditionType.RECONCILING: (ConditionStatus.FALSE, report.stalled_reason, ""),
-            ConditionType.STALLED: (ConditionStatus.TRUE, report.stalled_reason, first_error),
-            ConditionType.SYNCING: (ConditionStatus.FALSE, report.stalled_reason, ""),
-        },
-        SyncState.SUSPENDED: {
-            ConditionType.READY: (ConditionStatus.FALSE, "Suspended", "spec.suspend is true"),
-            ConditionType.RECONCILING: (ConditionStatus.FALSE, "Suspended", ""),
-            ConditionType.STALLED: (ConditionStatus.FALSE, "Suspended", ""),
-            ConditionType.SYNCING: (ConditionStatus.FALSE, "Suspended", ""),
-        },
-    }[state]
-    by_type = {c.type: c for c in previous}
-    result = []
-    for cond_type in (
-        ConditionType.RECONCILING,
-        ConditionType.STALLED,
-        ConditionType.SYNCING,
-        ConditionType.READY,
-    ):
-        status, reason, message = wanted[cond_type]
-        old = by_type.get(cond_type)
-        changed = old is None or old.status != status
-        result.append(
-            Condition(
-                type=cond_type,
-                status=status,
-                reason=reason,
-                message=_truncate(message) or None,
-                last_transition_time=now if changed or old is None else old.last_transition_time,
-                observed_generation=report.generation,
-            )
-        )
-    return result
 
 
 def build_status(
@@ -240,7 +176,15 @@ def build_status(
         source=source,
         rendering=rendering,
         sync=sync,
-        conditions=_conditions(report, state, previous.conditions, stamp),
+        conditions=sync_conditions(
+            state,
+            errors=report.errors,
+            commit=report.commit,
+            stalled_reason=report.stalled_reason,
+            generation=report.generation,
+            previous=previous.conditions,
+            now=stamp,
+        ),
         summary=Summary(
             state=state,
             error_count=len(report.errors),
@@ -249,18 +193,22 @@ def build_status(
     )
 
 
+def without_timestamps(status: SyncObjectStatus) -> SyncObjectStatus:
+    """`status` with every timestamp (block lastUpdate, condition transition time) cleared."""
+    updates: dict[str, object] = {
+        "conditions": [
+            c.model_copy(update={"last_transition_time": None}) for c in status.conditions
+        ]
+    }
+    for name in STAGES:
+        block = getattr(status, name)
+        if block is not None:
+            updates[name] = block.model_copy(update={"last_update": None})
+    return status.model_copy(update=updates)
+
+
 def same_status(a: SyncObjectStatus | None, b: SyncObjectStatus) -> bool:
-    """Whether writing `b` over `a` would change anything but timestamps."""
+    """Whether `a` and `b` differ in nothing but timestamps (so writing `b` is pointless)."""
     if a is None:
         return False
-
-    def strip(s: SyncObjectStatus) -> SyncObjectStatus:
-        return s.model_copy(
-            update={
-                "conditions": [
-                    c.model_copy(update={"last_transition_time": None}) for c in s.conditions
-                ]
-            }
-        )
-
-    return strip(a) == strip(b)
+    return without_timestamps(a) == without_timestamps(b)

@@ -13,7 +13,13 @@ from syncd.api.status import (
     SyncObjectStatus,
     SyncState,
 )
-from syncd.core.errors import ErrorCode, ResourceRef, SourceContentError, SyncdError
+from syncd.core.errors import (
+    ClusterError,
+    ErrorCode,
+    ResourceRef,
+    SourceContentError,
+    SyncdError,
+)
 from syncd.core.refs import ObjectRef
 from syncd.status.report import (
     MAX_ERRORS_PER_STAGE,
@@ -128,7 +134,7 @@ def test_timestamps_stay_put_when_nothing_changed() -> None:
 
 def test_timestamps_move_when_the_state_changes() -> None:
     first = build_status(synced(), previous=None, now=T0)
-    second = build_status(failing(SyncdError("boom")), previous=first, now=T1)
+    second = build_status(failing(ClusterError("connection reset")), previous=first, now=T1)
     assert not same_status(first, second)
     assert second.sync is not None
     assert first.sync is not None
@@ -136,7 +142,7 @@ def test_timestamps_move_when_the_state_changes() -> None:
     ready_before = condition(first, ConditionType.READY)
     ready_after = condition(second, ConditionType.READY)
     assert ready_after.last_transition_time != ready_before.last_transition_time
-    # Stalled was False before and after: its transition time does not move.
+    # Stalled was False before and after (a transient error): its transition time stays.
     assert (
         condition(second, ConditionType.STALLED).last_transition_time
         == condition(first, ConditionType.STALLED).last_transition_time
