@@ -2,9 +2,14 @@
 
 Reads settings from SYNCD_* variables, connects to the API server, watches
 RootSync objects in its namespace, runs one worker per sync and polls each
-source at its period. SIGTERM or SIGINT stops it cleanly: workers finish the
-request in flight, nothing is left half-recorded (the inventory is written
-before applying).
+source at its period. Every sync sends its requests through its own lane of
+one fair executor (SYNCD_APPLY_CONCURRENCY threads in all), and the
+connection pool is sized for everything that talks to the API server at
+once (`RunLimits`). SIGTERM or SIGINT stops it cleanly within
+`SHUTDOWN_SECONDS`: every worker is told at once, runs stop between waves,
+readiness waits return, queued requests are cancelled at the deadline, and
+the process exits 0. Nothing is left half-recorded: the inventory is written
+before applying.
 """
 
 from __future__ import annotations
@@ -12,36 +17,118 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import textwrap
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from syncd.api.settings import SettingsError, load_settings
+from syncd.api.settings import Settings, SettingsError, load_settings
 from syncd.cli.clock import SystemClock
 from syncd.cluster.client import KubeClient
 from syncd.cluster.config import load_connection
 from syncd.core.errors import ClusterError
 from syncd.core.sync import SyncId
 from syncd.logging import LogFormat, configure_logging, get_logger
+from syncd.reconcile.lanes import FairExecutor
 from syncd.reconcile.manager import SyncManager
 from syncd.reconcile.pipeline import Pipeline, PipelinePorts
+from syncd.reconcile.shutdown import Deadline
 from syncd.reconcile.sources import spec_source
-from syncd.reconcile.worker import TriggerReason
+from syncd.reconcile.worker import SyncRun
 from syncd.schedule.scheduler import PollScheduler
 
-HELP = """\
+SHUTDOWN_SECONDS = 20.0
+"""How long SIGTERM waits in all for runs to end (below Kubernetes' default 30 s grace)."""
+SYNC_CONNECTIONS = 64
+"""Pool connections kept for sync worker threads (each sends one request at a time)."""
+WATCH_CONNECTIONS = 1
+"""The RootSync watch holds one connection."""
+SPARE_CONNECTIONS = 4
+"""Headroom (discovery refreshes, a watch being replaced)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunLimits:
+    """What may talk to the API server at once, and the pool that carries it."""
+
+    requests: int
+    """Request threads shared by every sync (applies, readiness polls, LISTs, deletes)."""
+    connections: int
+    """Keep-alive connections the pool holds: requests + sync threads + watch + spare."""
+
+    @classmethod
+    def of(cls, apply_concurrency: int) -> RunLimits:
+        """The limits for SYNCD_APPLY_CONCURRENCY = `apply_concurrency`."""
+        return cls(
+            requests=apply_concurrency,
+            connections=apply_concurrency
+            + SYNC_CONNECTIONS
+            + WATCH_CONNECTIONS
+            + SPARE_CONNECTIONS,
+        )
+
+
+_DEFAULT_CONCURRENCY = int(Settings.model_fields["apply_concurrency"].default)
+_DEFAULTS = RunLimits.of(_DEFAULT_CONCURRENCY)
+
+
+def _item(label: str, text: str) -> str:
+    return textwrap.fill(
+        text, width=80, initial_indent=f"  {label:<14} ", subsequent_indent=" " * 17
+    )
+
+
+_LIMITS = "\n".join(
+    [
+        _item(
+            "requests",
+            f"SYNCD_APPLY_CONCURRENCY threads ({_DEFAULTS.requests} by default) send every apply, "
+            "readiness poll, LIST and delete, for all syncs together.",
+        ),
+        _item(
+            "sharing",
+            "Each sync queues its requests in its own lane; a free thread takes the next one "
+            "from the sync with the fewest in flight, in turn. A sync with thousands queued "
+            "gets the same share as one with five; a sync alone may use every thread.",
+        ),
+        _item(
+            "per sync",
+            "On top of its share, each sync's worker thread sends one request at a time "
+            "(source, inventory, status, Events).",
+        ),
+        _item(
+            "pool",
+            f"{_DEFAULTS.connections} keep-alive connections by default: one per request "
+            f"thread, {SYNC_CONNECTIONS} for sync worker threads, {WATCH_CONNECTIONS} for the "
+            f"RootSync watch, {SPARE_CONNECTIONS} spare. Past {SYNC_CONNECTIONS} syncs talking "
+            "at once, extra connections are opened per request and closed after it.",
+        ),
+    ]
+)
+
+HELP = f"""\
 Run the syncd controller: watch RootSync objects and keep the cluster as
 their sources declare.
 
 configuration (environment):
   SYNCD_KUBECONFIG         kubeconfig to use (default: in-cluster, then ~/.kube/config)
   SYNCD_NAMESPACE          where RootSync objects live (default: syncd-system)
-  SYNCD_APPLY_CONCURRENCY  parallel applies per sync (default: 16)
+  SYNCD_APPLY_CONCURRENCY  requests in flight in all, shared by every sync
+                           (default: {_DEFAULT_CONCURRENCY})
   SYNCD_LOG_LEVEL          debug | info | warning | error (default: info)
   SYNCD_LOG_FORMAT         json | console (default: json)
   SYNCD_CACHE_DIR          where fetched sources are cached
+
+limits (what talks to the API server at once):
+{_LIMITS}
+
+shutdown:
+  SIGTERM or SIGINT tells every sync at once: a run stops between waves and
+  readiness waits return; the workers get {SHUTDOWN_SECONDS:.0f}s in all, then queued
+  requests are cancelled. Exit status 0. The inventory always lists what
+  was applied (it is written before applying).
 
 example:
   SYNCD_KUBECONFIG=~/.kube/config SYNCD_LOG_FORMAT=console syncd run
@@ -80,27 +167,31 @@ def run(args: argparse.Namespace) -> int:
     except ClusterError as exc:
         sys.stderr.write(f"syncd: cannot connect: {exc}\n")
         return 2
-    cluster = KubeClient(connection, max_connections=settings.apply_concurrency * 2)
+    limits = RunLimits.of(settings.apply_concurrency)
+    clock = SystemClock()
+    cluster = KubeClient(connection, max_connections=limits.connections)
     stop = threading.Event()
-    executor = ThreadPoolExecutor(
-        max_workers=settings.apply_concurrency, thread_name_prefix="apply"
-    )
-    ports = PipelinePorts(
-        cluster=cluster,
-        clock=SystemClock(),
-        executor=executor,
-        cache_dir=settings.cache_dir,
-        stop=stop,
-        source_factory=spec_source,
-    )
+    requests = FairExecutor(workers=limits.requests, monotonic=clock.monotonic)
 
-    def runner(sync: SyncId, latest: Any) -> Any:
+    def runner(sync: SyncId, latest: Any) -> SyncRun:
+        lane = requests.lane(str(sync))
+        halt = threading.Event()  # this sync's stop: its removal, or the process's
+        ports = PipelinePorts(
+            cluster=cluster,
+            clock=clock,
+            executor=lane,
+            cache_dir=settings.cache_dir,
+            stop=halt,
+            source_factory=spec_source,
+            limits=settings.decode_limits(),
+            system_namespace=settings.namespace,
+        )
         pipeline = Pipeline(sync, ports=ports, latest=latest)
-
-        def run_once(reasons: frozenset[TriggerReason]) -> bool:
-            return pipeline.run(reasons)
-
-        return run_once
+        return SyncRun(
+            run=pipeline.run,
+            interrupt=halt.set,
+            release=lambda: lane.shutdown(wait=False, cancel_futures=True),
+        )
 
     scheduler = PollScheduler()
     manager = SyncManager(
@@ -109,6 +200,7 @@ def run(args: argparse.Namespace) -> int:
         scheduler=scheduler,
         runner_factory=runner,
         stop=stop,
+        monotonic=clock.monotonic,
     )
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -116,13 +208,24 @@ def run(args: argparse.Namespace) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
-    log.info("cli.started", namespace=settings.namespace, server=connection.server)
+    log.info(
+        "cli.started",
+        namespace=settings.namespace,
+        server=connection.server,
+        requests=limits.requests,
+        connections=limits.connections,
+    )
     scheduler.start()
     manager.start()
     stop.wait()
-    log.info("cli.stopping")
+    deadline = Deadline.after(SHUTDOWN_SECONDS, monotonic=clock.monotonic)
+    log.info("cli.stopping", timeout=SHUTDOWN_SECONDS)
     scheduler.shutdown()
-    manager.shutdown()
-    executor.shutdown(wait=True, cancel_futures=True)
-    log.info("cli.stopped")
+    abandoned = manager.shutdown(timeout=deadline.remaining())
+    threads_done = requests.shutdown(timeout=deadline.remaining())
+    log.info(
+        "cli.stopped",
+        abandoned=[str(sync) for sync in abandoned],
+        requests_stopped=threads_done,
+    )
     return 0

@@ -4,12 +4,19 @@ A new RootSync gets a worker and an immediate run; a spec change (a new
 metadata.generation) triggers a run at once; a deleted one stops its worker
 (its objects are orphaned: they stay). Status writes change no generation, so
 they trigger nothing.
+
+Shutdown tells every worker to stop at once (a run in progress ends between
+waves, a readiness wait returns) and then joins them against one shared
+deadline, so ten stuck syncs cost the deadline once. The watch thread is not
+waited for: it may sit in a watch for a minute, it is a daemon, and once the
+manager is shut down it starts nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -19,11 +26,13 @@ from syncd.core.errors import ClusterError, ResourceExpiredError
 from syncd.core.ports import Cluster, JsonObject, WatchEventType
 from syncd.core.sync import SYNCD_GROUP, SyncId, SyncKind
 from syncd.logging import get_logger
-from syncd.reconcile.worker import SyncWorker, TriggerReason
+from syncd.reconcile.shutdown import Deadline, stop_all
+from syncd.reconcile.worker import SyncRun, SyncWorker, TriggerReason
 
 log = get_logger("reconcile.manager")
 DEFAULT_PERIOD = dt.timedelta(seconds=15)
 WATCH_RETRY_SECONDS = 1.0
+WORKER_JOIN_SECONDS = 30.0
 
 
 class Scheduler(Protocol):
@@ -45,9 +54,8 @@ class _Entry:
     generation: int
 
 
-RunnerFactory = Callable[
-    [SyncId, Callable[[], JsonObject | None]], Callable[[frozenset[TriggerReason]], bool]
-]
+RunnerFactory = Callable[[SyncId, Callable[[], JsonObject | None]], SyncRun]
+"""`factory(sync, latest)`: what the sync's worker runs (`latest` is its newest sync object)."""
 
 
 def _period_of(obj: JsonObject) -> dt.timedelta:
@@ -69,13 +77,16 @@ class SyncManager:
         scheduler: Scheduler,
         runner_factory: RunnerFactory,
         stop: threading.Event,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`runner_factory(sync, latest)` builds the run function of one sync's worker."""
+        """`runner_factory(sync, latest)` builds what one sync's worker runs."""
         self._cluster = cluster
         self._namespace = namespace
         self._scheduler = scheduler
         self._factory = runner_factory
         self._stop = stop
+        self._monotonic = monotonic
+        self._closed = False
         self._lock = threading.Lock()
         self._entries: dict[SyncId, _Entry] = {}
         self._thread = threading.Thread(target=self._watch_loop, name="sync-manager", daemon=True)
@@ -84,17 +95,26 @@ class SyncManager:
         """Start watching."""
         self._thread.start()
 
-    def shutdown(self, *, timeout: float = 30.0) -> None:
-        """Stop every worker (letting a running apply finish its current request)."""
+    def shutdown(self, *, timeout: float = 30.0) -> tuple[SyncId, ...]:
+        """Stop every worker at once and wait `timeout` seconds in all.
+
+        Returns the syncs whose run had not ended by then; their queued
+        requests are cancelled all the same (every worker is released).
+        """
         self._stop.set()
         with self._lock:
-            entries = list(self._entries.items())
+            self._closed = True
+            entries = sorted(self._entries.items())
             self._entries.clear()
-        for sync, entry in entries:
+        for sync, _ in entries:
             self._scheduler.unschedule(sync)
-            entry.worker.stop(timeout=timeout)
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
+        workers = [entry.worker for _, entry in entries]
+        left = stop_all(workers, deadline=Deadline.after(timeout, monotonic=self._monotonic))
+        for worker in workers:
+            worker.release()
+        if left:
+            log.warning("reconcile.workers_abandoned", syncs=[str(w.sync) for w in left])
+        return tuple(worker.sync for worker in left)
 
     def syncs(self) -> list[SyncId]:
         """The syncs being managed."""
@@ -167,6 +187,8 @@ class SyncManager:
         sync = self._id(obj)
         generation = int((obj.get("metadata") or {}).get("generation") or 0)
         with self._lock:
+            if self._closed:
+                return
             entry = self._entries.get(sync)
             if entry is None:
                 worker = SyncWorker(sync, run=self._factory(sync, lambda: self.latest(sync)))
@@ -195,5 +217,9 @@ class SyncManager:
         if entry is None:
             return
         log.info("reconcile.sync_removed", sync=str(sync))
-        entry.worker.stop()  # a poll firing meanwhile reaches a stopped worker: a no-op
+        # The sync is gone: cut its run short and cancel its queued requests at
+        # once. A poll firing meanwhile reaches a stopped worker: a no-op.
+        entry.worker.request_stop()
+        entry.worker.release()
+        entry.worker.join(WORKER_JOIN_SECONDS)
         self._scheduler.unschedule(sync)

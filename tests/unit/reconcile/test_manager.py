@@ -1,4 +1,5 @@
-"""The manager keeps one worker and one poll job per RootSync, driven by the watch."""
+"""The manager keeps one worker and one poll job per RootSync, driven by the watch,
+and stops them all at once against one deadline."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from syncd.core.ports import JsonObject, ResourceType, WatchEvent
 from syncd.core.sync import SyncId, SyncKind
 from syncd.devenv.proc import wait_until
 from syncd.reconcile.manager import SyncManager
-from syncd.reconcile.worker import TriggerReason
+from syncd.reconcile.worker import SyncRun, TriggerReason
 from syncd.testing.clock import FakeClock
 from syncd.testing.fake_cluster import FakeCluster
 from tests.unit.kube import BUILTIN_TYPES, ROOT_SYNC, ref_of, root_sync
@@ -65,15 +66,13 @@ class Runs:
     )
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def factory(
-        self, sync: SyncId, latest: Callable[[], JsonObject | None]
-    ) -> Callable[[frozenset[TriggerReason]], bool]:
+    def factory(self, sync: SyncId, latest: Callable[[], JsonObject | None]) -> SyncRun:
         def run(reasons: frozenset[TriggerReason]) -> bool:
             with self.lock:
                 self.calls.append((sync, reasons, latest()))
             return True
 
-        return run
+        return SyncRun(run=run)
 
     def of(self, sync: SyncId) -> list[frozenset[TriggerReason]]:
         with self.lock:
@@ -82,6 +81,15 @@ class Runs:
     def last_object(self, sync: SyncId) -> JsonObject | None:
         with self.lock:
             return [obj for s, _, obj in self.calls if s == sync][-1]
+
+
+def put_root_sync(cluster: FakeCluster, name: str, period: str = "15s", **extra: Any) -> None:
+    spec = {"git": {"repo": "https://git.example/repo.git", "period": period}, **extra}
+    cluster.apply(
+        ref_of(ROOT_SYNC, name, NAMESPACE),
+        root_sync(spec, name=name, namespace=NAMESPACE),
+        field_manager="kubectl",
+    )
 
 
 @dataclass
@@ -97,12 +105,7 @@ class Harness:
         self.started = True
 
     def put(self, name: str, period: str = "15s", **extra: Any) -> None:
-        spec = {"git": {"repo": "https://git.example/repo.git", "period": period}, **extra}
-        self.cluster.apply(
-            ref_of(ROOT_SYNC, name, NAMESPACE),
-            root_sync(spec, name=name, namespace=NAMESPACE),
-            field_manager="kubectl",
-        )
+        put_root_sync(self.cluster, name, period, **extra)
 
     def wait_runs(self, sync: SyncId, count: int) -> list[frozenset[TriggerReason]]:
         wait_until(lambda: len(self.runs.of(sync)) >= count, timeout=10, what=f"{count} runs")
@@ -225,3 +228,107 @@ def test_shutdown_stops_every_worker_and_poll_job(harness: Harness) -> None:
     # shutdown() joined every worker thread: nothing is left to run a trigger.
     harness.scheduler.triggers[ROOT]()
     assert len(harness.runs.of(ROOT)) == 1
+
+
+@dataclass
+class Interruptible:
+    """Runs that block until interrupted, recording interrupts and releases per sync."""
+
+    interrupted: dict[SyncId, threading.Event] = field(default_factory=dict)
+    released: list[SyncId] = field(default_factory=list)
+    started: list[SyncId] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    all_interrupted: threading.Barrier | None = None
+    ignore_interrupt: threading.Event | None = None
+    barrier_broken: list[SyncId] = field(default_factory=list)
+
+    def factory(self, sync: SyncId, latest: Callable[[], JsonObject | None]) -> SyncRun:
+        event = self.interrupted.setdefault(sync, threading.Event())
+
+        def run(reasons: frozenset[TriggerReason]) -> bool:
+            with self.lock:
+                self.started.append(sync)
+            if self.ignore_interrupt is not None:  # stuck in a request: deaf to interrupts
+                self.ignore_interrupt.wait(30)
+                return True
+            event.wait(30)
+            if self.all_interrupted is not None:
+                try:
+                    # Ends only once every other run was interrupted too: a
+                    # manager that waited for this run before telling the
+                    # others would break the barrier.
+                    self.all_interrupted.wait(10)
+                except threading.BrokenBarrierError:
+                    with self.lock:
+                        self.barrier_broken.append(sync)
+            return True
+
+        def release() -> None:
+            with self.lock:
+                self.released.append(sync)
+
+        return SyncRun(run=run, interrupt=event.set, release=release)
+
+    def wait_started(self, count: int) -> None:
+        wait_until(lambda: len(self.started) >= count, timeout=10, what=f"{count} runs started")
+
+
+def interruptible_manager(runs: Interruptible, *names: str) -> tuple[SyncManager, FakeCluster]:
+    cluster = PacedCluster(BUILTIN_TYPES, clock=FakeClock())
+    for name in names:
+        put_root_sync(cluster, name)
+    manager = SyncManager(
+        cluster,
+        namespace=NAMESPACE,
+        scheduler=RecordingScheduler(),
+        runner_factory=runs.factory,
+        stop=threading.Event(),
+    )
+    return manager, cluster
+
+
+NAMES = ("one", "two", "three")
+SYNCS = tuple(SyncId(kind=SyncKind.ROOT_SYNC, namespace=NAMESPACE, name=n) for n in NAMES)
+
+
+def test_shutdown_interrupts_every_run_before_waiting_for_any() -> None:
+    runs = Interruptible(all_interrupted=threading.Barrier(len(NAMES)))
+    manager, _ = interruptible_manager(runs, *NAMES)
+    manager.start()
+    runs.wait_started(len(NAMES))
+    left = manager.shutdown(timeout=20)
+    assert left == ()
+    assert runs.barrier_broken == []
+    assert sorted(runs.released) == sorted(SYNCS)
+
+
+def test_shutdown_gives_up_on_stuck_runs_at_one_deadline_and_releases_them() -> None:
+    stuck = threading.Event()
+    runs = Interruptible(ignore_interrupt=stuck)
+    manager, _ = interruptible_manager(runs, *NAMES)
+    manager.start()
+    try:
+        runs.wait_started(len(NAMES))
+        left = manager.shutdown(timeout=0.2)
+        # Every stuck sync is named, and each was released (its queued
+        # requests cancelled) even though its run had not ended.
+        assert sorted(left) == sorted(SYNCS)
+        assert sorted(runs.released) == sorted(SYNCS)
+        assert all(event.is_set() for event in runs.interrupted.values())
+    finally:
+        stuck.set()
+
+
+def test_deleting_a_root_sync_interrupts_its_run_and_releases_it() -> None:
+    runs = Interruptible()
+    manager, cluster = interruptible_manager(runs, "one", "two")
+    manager.start()
+    try:
+        runs.wait_started(2)
+        cluster.delete(ref_of(ROOT_SYNC, "one", NAMESPACE))
+        wait_until(lambda: runs.released == [SYNCS[0]], timeout=10, what="one released")
+        assert runs.interrupted[SYNCS[0]].is_set()
+        assert not runs.interrupted[SYNCS[1]].is_set()
+        assert manager.syncs() == [SYNCS[1]]
+    finally:
+        manager.shutdown(timeout=10)

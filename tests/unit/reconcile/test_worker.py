@@ -1,14 +1,16 @@
-"""The per-sync worker coalesces triggers, runs one at a time, and retries with backoff."""
+"""The per-sync worker coalesces triggers, runs one at a time, retries with backoff,
+and stops in two steps (told, then joined) so that many workers stop in parallel."""
 
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 
 import pytest
 
 from syncd.core.sync import SyncId, SyncKind
 from syncd.devenv.proc import wait_until
-from syncd.reconcile.worker import Backoff, SyncWorker, TriggerReason
+from syncd.reconcile.worker import Backoff, SyncRun, SyncWorker, TriggerReason
 
 SYNC = SyncId(kind=SyncKind.ROOT_SYNC, namespace="syncd-system", name="root")
 
@@ -92,3 +94,61 @@ def test_stop_ends_the_thread_without_running_pending_triggers() -> None:
 )
 def test_backoff_doubles_and_caps(failures: int, expected: float) -> None:
     assert Backoff().delay(failures) == expected
+
+
+def test_request_stop_interrupts_a_run_in_progress_and_join_sees_it_end() -> None:
+    interrupted = threading.Event()
+    started = threading.Event()
+    released: list[int] = []
+
+    def run(batch: frozenset[TriggerReason]) -> bool:
+        started.set()
+        return interrupted.wait(10)  # a readiness wait that returns when interrupted
+
+    worker = SyncWorker(
+        SYNC,
+        run=SyncRun(run=run, interrupt=interrupted.set, release=lambda: released.append(1)),
+    )
+    worker.start()
+    worker.trigger(TriggerReason.STARTUP)
+    assert started.wait(10)
+    worker.request_stop()  # never blocks: the run may still be ending
+    worker.request_stop()  # a second request interrupts nothing more
+    assert worker.join(10)
+    assert worker.runs == 1
+    worker.release()
+    worker.release()
+    assert released == [1]
+
+
+def test_join_reports_a_run_that_does_not_end_in_time_and_release_cuts_it_short() -> None:
+    started = threading.Event()
+    cancelled = threading.Event()
+    queued: Future[None] = Future()
+
+    def run(batch: frozenset[TriggerReason]) -> bool:
+        started.set()
+        queued.result(10)  # a request stuck in its lane's queue; interrupt does not reach it
+        return True
+
+    def release() -> None:
+        queued.cancel()
+        cancelled.set()
+
+    worker = SyncWorker(SYNC, run=SyncRun(run=run, release=release))
+    worker.start()
+    worker.trigger(TriggerReason.STARTUP)
+    assert started.wait(10)
+    worker.request_stop()
+    assert not worker.join(0)
+    worker.release()
+    assert cancelled.is_set()
+    assert worker.join(10)  # the cancelled request ended the run: CancelledError is no crash
+    assert worker.runs == 1
+
+
+def test_stop_before_start_still_releases_once() -> None:
+    released: list[int] = []
+    worker = SyncWorker(SYNC, run=SyncRun(run=lambda b: True, release=lambda: released.append(1)))
+    assert worker.stop(timeout=1)
+    assert released == [1]
