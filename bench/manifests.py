@@ -19,6 +19,8 @@ import yaml
 
 BENCH_LABEL = "syncd.dev/bench"
 BENCH_LABEL_VALUE = "sync-bench"
+MANAGED_RESOURCES = ("configmaps",)
+"""The API resources the declared sets hold (the managed types of the resync goal)."""
 V1 = "v1"
 V2 = "v2"
 

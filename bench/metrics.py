@@ -5,6 +5,12 @@ phase and reports the difference. Only resource requests count: samples
 with an empty `resource` label (discovery, /openapi, /metrics itself) are
 skipped, so the harness's own snapshots never show up. The apiserver reports
 a server-side apply PATCH under the verb APPLY, other patches as PATCH.
+
+The counter has no user label, so the API server's own periodic writes (its
+identity lease in kube-system, renewed every 10 s) land in whichever phase is
+running. `lease_versions` reads those leases' resourceVersions just outside
+the snapshots, and `Delta.background` names the `PUT leases` requests that a
+moved resourceVersion proves were the API server's.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ VERBS: Final[tuple[str, ...]] = (
     "WATCH",
 )
 WRITE_VERBS: Final = frozenset({"PATCH", "APPLY", "DELETE", "POST", "PUT", "DELETECOLLECTION"})
+SYSTEM_LEASES_PATH: Final = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases"
+LEASE_RENEWAL: Final = "PUT leases 200"
 
 _SAMPLE = re.compile(r"^apiserver_request_total\{(?P<labels>.*)\} (?P<value>\S+)")
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
@@ -73,6 +81,20 @@ class Delta:
         """Writes as "VERB resource code" -> count."""
         return {k: n for k, n in self.detail.items() if k.split(" ", 1)[0] in WRITE_VERBS}
 
+    def lists_by_resource(self) -> dict[str, int]:
+        """LIST requests (any answer) per resource."""
+        lists: Counter[str] = Counter()
+        for key, n in self.detail.items():
+            verb, resource, _code = key.split(" ")
+            if verb == "LIST":
+                lists[resource] += n
+        return dict(sorted(lists.items()))
+
+    def background(self, renewed_leases: int) -> dict[str, int]:
+        """The writes the API server itself made: as many lease renewals as leases moved."""
+        renewals = min(renewed_leases, self.detail.get(LEASE_RENEWAL, 0))
+        return {LEASE_RENEWAL: renewals} if renewals else {}
+
     def other_verbs(self) -> int:
         """Requests whose verb is not one of VERBS."""
         return sum(n for verb, n in self.by_verb.items() if verb not in VERBS)
@@ -102,6 +124,20 @@ def snapshot(admin: KubeHttp) -> Snapshot:
     if resp.status != 200:
         raise RuntimeError(f"GET /metrics failed: {resp.status} {resp.text[:200]}")
     return parse(resp.text)
+
+
+def lease_versions(admin: KubeHttp) -> dict[str, str]:
+    """Lease name -> resourceVersion in kube-system (read outside the measured window)."""
+    resp = admin.get(SYSTEM_LEASES_PATH)
+    if resp.status != 200:
+        raise RuntimeError(f"LIST kube-system leases failed: {resp.status} {resp.text[:200]}")
+    items = resp.json().get("items") or []
+    return {i["metadata"]["name"]: i["metadata"]["resourceVersion"] for i in items}
+
+
+def renewed(before: dict[str, str], after: dict[str, str]) -> int:
+    """How many leases were written between the two reads."""
+    return sum(1 for name, version in after.items() if before.get(name) != version)
 
 
 def delta(before: Snapshot, after: Snapshot) -> Delta:

@@ -3,23 +3,25 @@
 It parses the directory with yaml.CSafeLoader, then sends one SSA PATCH per
 declared object from a thread pool over one keep-alive urllib3 pool, and
 DELETEs the objects that were declared in its previous phase but no longer
-are (its only memory: the previous phase's names; it never LISTs). Every
+are (its only memory: the previous phase's bodies; it never LISTs). Every
 phase re-applies everything, since skipping unchanged objects is logic.
+
+`SsaContender` holds everything but that choice (parsing, the pool, the
+requests, the parallel batch); `ideal_contender.py` subclasses it and sends
+only what changed.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import urllib3
 import yaml
-
-FIELD_MANAGER = "raw-bench"
 
 
 class RequestError(RuntimeError):
@@ -40,8 +42,30 @@ def object_path(namespace: str, name: str) -> str:
     return f"/api/v1/namespaces/{quote(namespace)}/configmaps/{quote(name)}"
 
 
-class RawContender:
-    """Minimal parallel SSA client (ConfigMaps only, which is all the benchmark uses)."""
+def declared_bodies(directory: Path, default_namespace: str) -> dict[str, bytes]:
+    """Object URL path -> JSON apply body, for every ConfigMap the directory declares."""
+    declared: dict[str, bytes] = {}
+    for doc in read_manifests(directory):
+        if doc.get("apiVersion") != "v1" or doc.get("kind") != "ConfigMap":
+            raise ValueError(
+                f"the SSA contenders handle only v1 ConfigMaps, got {doc.get('kind')!r}"
+            )
+        meta = doc["metadata"]
+        path = object_path(meta.get("namespace") or default_namespace, meta["name"])
+        declared[path] = json.dumps(doc).encode()
+    return declared
+
+
+class SsaContender:
+    """Parallel SSA client (ConfigMaps only, which is all the benchmark uses).
+
+    Each phase: parse the directory, let `to_apply` pick the bodies to send,
+    and send those applies plus one DELETE per object declared last phase and
+    not now, all in one batch from `concurrency` threads.
+    """
+
+    name: ClassVar[str]
+    field_manager: ClassVar[str]
 
     def __init__(self, *, server: str, ca_file: Path, token: str, concurrency: int = 16) -> None:
         """Build the connection pool; nothing is sent until the first phase."""
@@ -63,35 +87,28 @@ class RawContender:
             timeout=urllib3.Timeout(connect=10.0, read=60.0),
         )
         self._namespace = ""
-        self._previous: set[str] = set()
-
-    @property
-    def name(self) -> str:
-        """Contender name."""
-        return "raw"
+        self._previous: dict[str, bytes] = {}
 
     def setup(self, namespace: str) -> None:
         """Remember the namespace; objects without one go there."""
         self._namespace = namespace
 
+    def to_apply(self, declared: Mapping[str, bytes], previous: Mapping[str, bytes]) -> list[str]:
+        """The paths (keys of `declared`) to apply this phase."""
+        raise NotImplementedError
+
     def run_phase(self, phase: str, manifest_dir: Path) -> None:
-        """Apply every declared object and delete the ones dropped since last phase."""
-        del phase  # every phase is the same: apply all, delete the difference
-        docs = list(read_manifests(manifest_dir))
-        declared: set[str] = set()
-        work: list[Callable[[], None]] = []
-        for doc in docs:
-            if doc.get("apiVersion") != "v1" or doc.get("kind") != "ConfigMap":
-                raise ValueError(f"raw handles only v1 ConfigMaps, got {doc.get('kind')!r}")
-            meta = doc["metadata"]
-            path = object_path(meta.get("namespace") or self._namespace, meta["name"])
-            declared.add(path)
-            work.append(self._applier(path, json.dumps(doc).encode()))
-        for path in sorted(self._previous - declared):
-            work.append(self._deleter(path))
-        with ThreadPoolExecutor(max_workers=self._concurrency) as pool:
-            for future in [pool.submit(job) for job in work]:
-                future.result()
+        """Apply what `to_apply` picks and delete what was dropped since the last phase."""
+        del phase  # every phase is the same: the difference decides
+        declared = declared_bodies(manifest_dir, self._namespace)
+        work: list[Callable[[], None]] = [
+            self._applier(path, declared[path]) for path in self.to_apply(declared, self._previous)
+        ]
+        work.extend(self._deleter(path) for path in sorted(self._previous.keys() - declared))
+        if work:
+            with ThreadPoolExecutor(max_workers=self._concurrency) as pool:
+                for future in [pool.submit(job) for job in work]:
+                    future.result()
         self._previous = declared
 
     def close(self) -> None:
@@ -99,7 +116,7 @@ class RawContender:
         self._http.clear()
 
     def _applier(self, path: str, body: bytes) -> Callable[[], None]:
-        url = f"{self._server}{path}?fieldManager={FIELD_MANAGER}&force=true"
+        url = f"{self._server}{path}?fieldManager={self.field_manager}&force=true"
 
         def apply() -> None:
             resp = self._http.request("PATCH", url, body=body, headers=self._headers)
@@ -117,3 +134,15 @@ class RawContender:
                 raise RequestError(f"delete {path}: {resp.status} {resp.data[:300]!r}")
 
         return delete
+
+
+class RawContender(SsaContender):
+    """Re-applies every declared object every phase: no logic at all."""
+
+    name = "raw"
+    field_manager = "raw-bench"
+
+    def to_apply(self, declared: Mapping[str, bytes], previous: Mapping[str, bytes]) -> list[str]:
+        """Everything declared."""
+        del previous
+        return list(declared)

@@ -8,11 +8,15 @@ turn so that request counts are attributable:
 2. resync:       sync the same, unchanged directory again;
 3. change+prune: the declared set changes C objects and drops R.
 
-For every phase and contender it prints wall seconds (of `run_phase` only),
-API requests per object from `apiserver_request_total` deltas (by verb),
-and the ratios syncd/kubectl and syncd/raw; then one `BENCH_RESULT {json}`
+The contenders, in this order by default: raw (re-applies everything),
+ideal (sends only the needed applies and deletes), syncd (its real
+pipeline) and kubectl. For every phase and contender it prints wall seconds
+(of `run_phase` only) and their ratio to raw's and ideal's, API requests per
+object from `apiserver_request_total` deltas (by verb); then the issue's
+goals for syncd as a table (bench/goals.py) and one `BENCH_RESULT {json}`
 line. After each phase the namespace is verified with one LIST, untimed.
-Exits 1 if any contender fails or any verification fails.
+Exits 1 if any contender fails or any verification fails; goals do not
+change the exit code.
 """
 
 from __future__ import annotations
@@ -25,40 +29,27 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import cpu, metrics
+from bench import cpu, goals, metrics
 from bench.contender import CHANGE_PRUNE, COLD, PHASES, RESYNC, Contender
+from bench.ideal_contender import IdealContender
 from bench.kubectl_contender import KubectlContender, summarize
-from bench.manifests import Scenario, write_change_prune, write_cold
+from bench.manifests import MANAGED_RESOURCES, Scenario, write_change_prune, write_cold
 from bench.raw_contender import RawContender
+from bench.report import PhaseResult, phases_json, render_phase
 from bench.syncd_contender import make_syncd_contender
 from syncd.devenv.controlplane import ControlPlane
 from syncd.devenv.kubehttp import KubeHttp
 from syncd.devenv.proc import wait_until
 from syncd.devenv.tools import locate_tools
 
-CONTENDERS = ("raw", "syncd", "kubectl")
+CONTENDERS = ("raw", "ideal", "syncd", "kubectl")
 APPLYSET_ID_LABEL = "applyset.kubernetes.io/id"
-GOAL_COLD_RATIO = 1.4
-GOAL_RESYNC_SECONDS = 1.0
-GOAL_CHANGE_PRUNE_RATIO = 1.5
-
-
-@dataclass(slots=True, kw_only=True)
-class PhaseResult:
-    """One contender's figures for one phase."""
-
-    seconds: float | None = None
-    requests: metrics.Delta | None = None
-    verified: bool = False
-    problem: str = ""
-    notes: dict[str, Any] = field(default_factory=dict)
-    cpu_seconds: dict[str, float | None] = field(default_factory=dict)
-    load_1m: float | None = None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -77,11 +68,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--changed", type=int, default=200, help="objects changed by change+prune")
     parser.add_argument("--removed", type=int, default=1000, help="objects dropped by change+prune")
     parser.add_argument("--per-file", type=int, default=100, help="YAML documents per file")
-    parser.add_argument("--concurrency", type=int, default=16, help="raw's parallel requests")
+    parser.add_argument(
+        "--concurrency", type=int, default=16, help="raw's and ideal's parallel requests"
+    )
     parser.add_argument(
         "--only",
         default=",".join(CONTENDERS),
-        help="comma-separated contenders, run in this order (default: raw,syncd,kubectl)",
+        help=f"comma-separated contenders, run in this order (default: {','.join(CONTENDERS)})",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, manifests)")
     args = parser.parse_args(argv)
@@ -145,9 +138,10 @@ def build_contenders(
     available: list[Contender] = []
     unavailable: list[str] = []
     for name in names:
-        if name == "raw":
+        if name in ("raw", "ideal"):
+            ssa = RawContender if name == "raw" else IdealContender
             available.append(
-                RawContender(
+                ssa(
                     server=plane.server,
                     ca_file=plane.ca_file,
                     token=plane.users["admin"].token,
@@ -169,163 +163,6 @@ def build_contenders(
     return available, unavailable
 
 
-def phase_title(phase: str, scenario: Scenario) -> str:
-    if phase == COLD:
-        return f"cold: apply {scenario.objects} ConfigMaps into an empty namespace"
-    if phase == RESYNC:
-        return f"resync: sync the unchanged {scenario.objects} ConfigMaps again"
-    kept = scenario.objects - scenario.removed
-    return (
-        f"change+prune: {scenario.changed} changed, {scenario.removed} removed "
-        f"({kept} still declared)"
-    )
-
-
-def phase_objects(phase: str, scenario: Scenario) -> int:
-    """Denominator for requests per object: objects declared before or after the phase."""
-    del phase  # every phase concerns all N objects (change+prune: kept + removed)
-    return scenario.objects
-
-
-def ratio(results: dict[str, PhaseResult], num: str, den: str) -> float | None:
-    a, b = results.get(num), results.get(den)
-    if a is None or b is None or a.seconds is None or b.seconds is None or b.seconds <= 0:
-        return None
-    if a.problem or b.problem:
-        return None
-    return a.seconds / b.seconds
-
-
-def fmt_ratio(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}x"
-
-
-def detail_lines(name: str, res: PhaseResult) -> list[str]:
-    """The indented lines under a phase table for one contender."""
-    lines: list[str] = []
-    if res.requests is not None:
-        by_res = ", ".join(f"{r}={n}" for r, n in res.requests.by_resource.items()) or "none"
-        lines.append(f"  {name} requests by resource: {by_res}")
-        if res.requests.errors:
-            bad = ", ".join(f"{k}={n}" for k, n in res.requests.error_detail().items())
-            lines.append(f"  {name} non-2xx answers: {bad}")
-    if res.cpu_seconds:
-        spent = ", ".join(
-            f"{k} {'?' if v is None else f'{v:.2f}'}" for k, v in res.cpu_seconds.items()
-        )
-        lines.append(f"  {name} cpu seconds: {spent} (load 1m at start {res.load_1m})")
-    if res.notes:
-        notes = ", ".join(f"{k}={v}" for k, v in res.notes.items())
-        lines.append(f"  {name} notes: {notes}")
-    return lines
-
-
-def render_phase(
-    phase: str,
-    scenario: Scenario,
-    order: Sequence[str],
-    results: dict[str, PhaseResult],
-    unavailable: Sequence[str],
-) -> str:
-    objects = phase_objects(phase, scenario)
-    verbs = metrics.VERBS
-    header = (
-        f"{'contender':<10}{'seconds':>10}{'req/obj':>9}{'requests':>10}"
-        + "".join(f"{v:>8}" for v in verbs)
-        + f"{'other':>7}{'writes':>8}{'non2xx':>8}  verified"
-    )
-    lines = [f"== {phase_title(phase, scenario)} ==", header]
-    for name in order:
-        if name in unavailable:
-            lines.append(f"{name}: not available")
-            continue
-        res = results.get(name)
-        if res is None:
-            lines.append(f"{name}: skipped (failed in an earlier phase)")
-            continue
-        secs = "-" if res.seconds is None else f"{res.seconds:.3f}"
-        req = res.requests
-        if req is None:
-            counts = " " * (9 + 10 + 8 * len(verbs) + 7 + 8 + 8)
-        else:
-            counts = (
-                f"{req.total / objects:>9.2f}{req.total:>10}"
-                + "".join(f"{req.by_verb.get(v, 0):>8}" for v in verbs)
-                + f"{req.other_verbs():>7}{req.writes:>8}{req.errors:>8}"
-            )
-        status = "ok" if res.verified else f"FAILED: {res.problem}"
-        lines.append(f"{name:<10}{secs:>10}{counts}  {status}")
-    for name in order:
-        res = results.get(name)
-        if res is not None:
-            lines.extend(detail_lines(name, res))
-    if "syncd" in unavailable:
-        lines.append("ratios: syncd: not available (no syncd/kubectl or syncd/raw ratio)")
-    elif "syncd" not in order:
-        lines.append("ratios: syncd: not run (left out by --only)")
-    else:
-        lines.append(
-            f"ratios: syncd/kubectl {fmt_ratio(ratio(results, 'syncd', 'kubectl'))}, "
-            f"syncd/raw {fmt_ratio(ratio(results, 'syncd', 'raw'))}"
-        )
-    lines.append(f"for scale: kubectl/raw {fmt_ratio(ratio(results, 'kubectl', 'raw'))}")
-    return "\n".join(lines)
-
-
-def evaluate_goals(all_results: dict[str, dict[str, PhaseResult]]) -> dict[str, Any]:
-    """The issue's goals for syncd, or {"available": False}."""
-    cold, resync, change = (all_results.get(p, {}) for p in (COLD, RESYNC, CHANGE_PRUNE))
-    if "syncd" not in cold:
-        return {"available": False}
-    cold_ratio = ratio(cold, "syncd", "raw")
-    change_ratio = ratio(change, "syncd", "raw")
-    syncd_resync = resync.get("syncd")
-    resync_ok: bool | None = None
-    resync_writes: dict[str, int] | None = None
-    if syncd_resync is not None and syncd_resync.seconds is not None:
-        writes = syncd_resync.requests.writes if syncd_resync.requests else None
-        if syncd_resync.requests is not None:
-            resync_writes = syncd_resync.requests.write_detail()
-        resync_ok = (
-            syncd_resync.verified and syncd_resync.seconds < GOAL_RESYNC_SECONDS and writes == 0
-        )
-    return {
-        "available": True,
-        "cold_within_1.4x_raw": None if cold_ratio is None else cold_ratio <= GOAL_COLD_RATIO,
-        "cold_ratio": cold_ratio,
-        "resync_under_1s_zero_writes": resync_ok,
-        "resync_seconds": None if syncd_resync is None else syncd_resync.seconds,
-        "resync_writes": resync_writes,
-        "change_prune_within_1.5x_raw": (
-            None if change_ratio is None else change_ratio <= GOAL_CHANGE_PRUNE_RATIO
-        ),
-        "change_prune_ratio": change_ratio,
-    }
-
-
-def result_json(res: PhaseResult, objects: int) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "seconds": res.seconds,
-        "verified": res.verified,
-        "problem": res.problem or None,
-    }
-    if res.requests is not None:
-        out["requests"] = {
-            "total": res.requests.total,
-            "per_object": res.requests.total / objects,
-            "writes": res.requests.writes,
-            "non_2xx": res.requests.errors,
-            "by_verb": res.requests.by_verb,
-            "by_resource": res.requests.by_resource,
-            "detail": res.requests.detail,
-        }
-    out["cpu_seconds"] = res.cpu_seconds
-    out["load_1m"] = res.load_1m
-    if res.notes:
-        out["notes"] = res.notes
-    return out
-
-
 def run_one(
     entry: Entry,
     phase: str,
@@ -333,8 +170,13 @@ def run_one(
     expected: dict[str, str],
     server_pids: dict[str, int],
 ) -> PhaseResult:
-    """Snapshot metrics, time the phase (with CPU marks), snapshot again, verify."""
+    """Snapshot metrics, time the phase (with CPU marks), snapshot again, verify.
+
+    The kube-system leases are read just outside the two snapshots, so that
+    the API server's own lease renewals in the window can be told apart.
+    """
     res = PhaseResult(load_1m=load_1m())
+    leases_before = metrics.lease_versions(admin)
     before = metrics.snapshot(admin)
     cpu_before = cpu.mark(server_pids)
     began = time.perf_counter()
@@ -348,6 +190,9 @@ def run_one(
     res.cpu_seconds = cpu.usage(cpu_before, cpu.mark(server_pids))
     after = metrics.snapshot(admin)
     res.requests = metrics.delta(before, after)
+    res.background = res.requests.background(
+        metrics.renewed(leases_before, metrics.lease_versions(admin))
+    )
     if isinstance(entry.contender, KubectlContender):
         res.notes = {f"kubectl_{k}": v for k, v in summarize(entry.contender.last_output).items()}
     if not res.problem:
@@ -384,7 +229,8 @@ def print_header(plane: ControlPlane, scenario: Scenario, concurrency: int) -> d
         )
     print(
         f"scenario: {scenario.objects} ConfigMaps in {files} files; change+prune changes "
-        f"{scenario.changed} and removes {scenario.removed}; raw concurrency {concurrency}"
+        f"{scenario.changed} and removes {scenario.removed}; raw and ideal concurrency "
+        f"{concurrency}"
     )
     return {"control_plane_version": version, "cores": cores, "usable_cores": usable}
 
@@ -392,7 +238,10 @@ def print_header(plane: ControlPlane, scenario: Scenario, concurrency: int) -> d
 def prepare(
     contenders: Sequence[Contender], admin: KubeHttp, scenario: Scenario, tmp: Path
 ) -> list[Entry]:
-    """Create each contender's namespace and manifest directories, then set it up."""
+    """Create each contender's namespace and manifest directories, then set it up.
+
+    A contender whose setup raises is reported here and takes no phase (the run exits 1).
+    """
     entries: list[Entry] = []
     for contender in contenders:
         namespace = f"bench-{contender.name}"
@@ -401,8 +250,14 @@ def prepare(
         write_cold(scenario, namespace, base / "cold")
         write_change_prune(scenario, namespace, base / "change-prune")
         dirs = {COLD: base / "cold", RESYNC: base / "cold", CHANGE_PRUNE: base / "change-prune"}
-        contender.setup(namespace)
-        entries.append(Entry(contender=contender, namespace=namespace, dirs=dirs))
+        entry = Entry(contender=contender, namespace=namespace, dirs=dirs)
+        try:
+            contender.setup(namespace)
+        except Exception:  # noqa: BLE001 - reported, then the run exits 1
+            print(f"{contender.name}: setup failed, it takes no phase:", file=sys.stderr)
+            traceback.print_exc()
+            entry.failed = True
+        entries.append(entry)
     return entries
 
 
@@ -441,18 +296,6 @@ def summary_json(
     scenario: Scenario,
 ) -> dict[str, Any]:
     """Every figure of the run, for the BENCH_RESULT line."""
-    phases: dict[str, Any] = {}
-    for phase, results in all_results.items():
-        objects = phase_objects(phase, scenario)
-        phases[phase] = {
-            "objects": objects,
-            "results": {name: result_json(res, objects) for name, res in results.items()},
-            "ratios": {
-                "syncd/kubectl": ratio(results, "syncd", "kubectl"),
-                "syncd/raw": ratio(results, "syncd", "raw"),
-                "kubectl/raw": ratio(results, "kubectl", "raw"),
-            },
-        }
     return {
         **header,
         "objects": scenario.objects,
@@ -462,8 +305,8 @@ def summary_json(
         "concurrency": args.concurrency,
         "contenders": [e.contender.name for e in entries],
         "unavailable": list(unavailable),
-        "phases": phases,
-        "goals": evaluate_goals(all_results),
+        "phases": phases_json(all_results, scenario),
+        "goals": goals.evaluate(all_results, managed=MANAGED_RESOURCES),
         "ok": all(not e.failed for e in entries),
     }
 
@@ -512,7 +355,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             scenario=scenario,
         )
         if summary["goals"]["available"]:
-            print(f"goals: {json.dumps(summary['goals'])}")
+            print(goals.render(summary["goals"]), end="\n\n")
+        else:
+            print("goals: n/a (syncd did not run)\n")
         print("BENCH_RESULT " + json.dumps(summary))
     finally:
         for contender in contenders:

@@ -69,6 +69,7 @@ class SyncdContender:
         self._source = DirectorySource()
         self._pipeline: Pipeline | None = None
         self._root_sync: JsonObject | None = None
+        self._ref: ObjectRef | None = None
 
     def setup(self, namespace: str) -> None:
         """Install CRDs, create the RootSync `bench-<namespace>`, warm discovery."""
@@ -84,6 +85,7 @@ class SyncdContender:
             "spec": {"git": {"repo": "file:///unused", "dir": "."}},
         }
         self._root_sync = self._cluster.apply(ref, body, field_manager="bench")
+        self._ref = ref
         self._cluster.resource_type("", "ConfigMap")
         sync = SyncId(kind=SyncKind.ROOT_SYNC, namespace=SYSTEM_NS, name=name)
         ports = PipelinePorts(
@@ -111,7 +113,21 @@ class SyncdContender:
         self._source.directory = manifest_dir
         ok = self._pipeline.run(frozenset({TriggerReason.POLL}))
         if not ok:
-            raise RuntimeError("syncd's run reported errors; see the RootSync's status")
+            raise RuntimeError(f"syncd's run reported errors: {self._status_errors()}")
+
+    def _status_errors(self, limit: int = 3) -> str:
+        """The first errors on the RootSync's status, as `CODE message` (read after a failure)."""
+        live = self._cluster.get(self._ref) if self._ref is not None else None
+        status = (live or {}).get("status") or {}
+        errors = [
+            f"{e.get('code')} {str(e.get('message', ''))[:200]}"
+            for stage in ("source", "rendering", "sync")
+            for e in (status.get(stage) or {}).get("errors") or []
+        ]
+        if not errors:
+            return "none on the RootSync's status"
+        more = f" (+{len(errors) - limit} more)" if len(errors) > limit else ""
+        return "; ".join(errors[:limit]) + more
 
 
 def make_syncd_contender(control_plane: ControlPlane) -> Contender | None:
