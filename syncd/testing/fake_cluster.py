@@ -222,15 +222,26 @@ class FakeCluster:
     def merge_patch(
         self, ref: ObjectRef, patch: Mapping[str, Any], *, field_manager: str
     ) -> JsonObject:
-        """RFC 7386 merge patch of the main resource (status is ignored), as `field_manager`."""
+        """RFC 7386 merge patch of the main resource (status is ignored), as `field_manager`.
+
+        A `metadata.resourceVersion` in the patch is a precondition (a stale
+        one raises ConflictError, 409). A non-empty `metadata.managedFields`
+        replaces the ownership with the given entries (`[{}]` clears it), and
+        a patch that changes nothing else adds no entry for `field_manager`.
+        """
         with self._lock:
             self._record(FakeVerb.MERGE_PATCH, ref)
             key, rtype = self._key(ref)
             stored = self._require(key, rtype)
+            check_resource_version(key, patch, stored.obj)
             main = {k: v for k, v in patch.items() if k != "status"}
             live = json_merge_patch(stored.obj, main)
-            ownership = stored.ownership.copy()
-            patch_fields(main, ownership, manager=field_manager)
+            entries = (patch.get("metadata") or {}).get("managedFields")
+            if isinstance(entries, list) and entries:
+                ownership = Ownership.from_entries(entries)
+            else:
+                ownership = stored.ownership.copy()
+            patch_fields(main, ownership, manager=field_manager, live=stored.obj)
             return self._commit(key, rtype, live, ownership, dry_run=False)
 
     def replace_status(self, ref: ObjectRef, obj: Mapping[str, Any]) -> JsonObject:
@@ -373,7 +384,7 @@ class FakeCluster:
     ) -> JsonObject:
         previous = self._objects.get(key)
         metadata = live.setdefault("metadata", {})
-        managed = ownership.managed_fields(rtype.api_version)
+        managed = ownership.managed_fields(rtype.api_version, now=self._timestamp())
         if managed:
             metadata["managedFields"] = managed
         else:

@@ -1,9 +1,11 @@
-"""Field-level helpers behind FakeCluster: leaf paths, ownership, merge patches.
+"""Field-level helpers behind FakeCluster: leaf paths, ownership, merge patches, fieldsV1.
 
 A field path is a tuple of map keys from the object's root. Lists are
 atomic (one leaf for the whole list), which is how server-side apply
 treats lists without `x-kubernetes-list-type` in custom resources; close
 enough for unit tests of the stages that sit above the cluster.
+`fields_v1` writes owned paths as a real-looking `fieldsV1` trie (`f:` keys,
+a list as the leaf `f:list: {}`) and `trie_paths` reads one back.
 """
 
 from __future__ import annotations
@@ -130,3 +132,39 @@ def patch_paths(patch: Mapping[str, Any]) -> tuple[dict[FieldPath, Any], set[Fie
 def format_path(path: FieldPath) -> str:
     """Server-side apply's field-path form: `.data.key`."""
     return "".join(f".{key}" for key in path)
+
+
+def fields_v1(paths: Iterable[FieldPath]) -> dict[str, Any]:
+    """The `fieldsV1` trie of owned leaf paths: `f:<key>` nodes, `{}` at each leaf."""
+    trie: dict[str, Any] = {}
+    leaves: list[dict[str, Any]] = []
+    for path in sorted(paths):
+        node = trie
+        for key in path:
+            node = node.setdefault(f"f:{key}", {})
+        leaves.append(node)
+    for node in leaves:
+        if node:
+            node["."] = {}  # owned itself as well as some children
+    return trie
+
+
+def trie_paths(trie: Mapping[str, Any]) -> set[FieldPath]:
+    """The owned leaf paths of a `fieldsV1` trie, in FakeCluster's model.
+
+    `f:` keys nest; a node with list children (`k:`, `v:`, `i:`) is the
+    atomic list itself, and a node owning only itself (`.`) is a leaf.
+    """
+    paths: set[FieldPath] = set()
+
+    def walk(node: Mapping[str, Any], prefix: FieldPath) -> None:
+        fields = {k: v for k, v in node.items() if k.startswith("f:")}
+        listed = any(k[:2] in ("k:", "v:", "i:") for k in node)
+        if prefix and (listed or not fields):
+            paths.add(prefix)
+            return
+        for key, child in fields.items():
+            walk(child if isinstance(child, Mapping) else {}, (*prefix, key[2:]))
+
+    walk(trie, ())
+    return paths

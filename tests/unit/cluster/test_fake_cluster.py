@@ -101,7 +101,16 @@ def test_apply_creates_with_server_assigned_metadata(cluster: FakeCluster) -> No
     assert meta["resourceVersion"] == "2"
     assert meta["generation"] == 1
     assert meta["creationTimestamp"] == "2025-03-04T05:06:07Z"
-    assert meta["managedFields"] == [{"manager": "syncd", "operation": "Apply", "apiVersion": "v1"}]
+    assert meta["managedFields"] == [
+        {
+            "manager": "syncd",
+            "operation": "Apply",
+            "apiVersion": "v1",
+            "time": "2025-03-04T05:06:07Z",
+            "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:data": {"f:k": {}}},
+        }
+    ]
     assert live["data"] == {"k": "v"}
     assert cluster.get(cm_ref()) == live
 
