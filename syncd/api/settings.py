@@ -72,7 +72,8 @@ class Settings(BaseSettings):
     namespace: str = "syncd-system"
     """SYNCD_NAMESPACE: where RootSyncs live and syncd keeps its own objects."""
     apply_concurrency: Annotated[int, Field(ge=1, le=256)] = 16
-    """SYNCD_APPLY_CONCURRENCY: server-side applies in flight per sync."""
+    """SYNCD_APPLY_CONCURRENCY: requests in flight in all (applies, readiness polls, LISTs,
+    deletes), shared fairly by every sync."""
     log_level: LogLevel = LogLevel.INFO
     """SYNCD_LOG_LEVEL: debug, info, warning or error (any case)."""
     log_format: LogFormat = LogFormat.JSON

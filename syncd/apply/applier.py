@@ -16,19 +16,22 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
+from typing import Any
 
 from syncd.apply.errors import object_error
 from syncd.apply.release import release_patch
 from syncd.apply.waiter import Waiter
-from syncd.core.errors import ClusterError, ErrorCode, ResourceRef, SyncdError
+from syncd.core.errors import ClusterError, ErrorCode, InvalidError, ResourceRef, SyncdError
 from syncd.core.kstatus import KStatus, StatusResult
 from syncd.core.metadata import (
     DEPENDS_ON_ANNOTATION,
     FIELD_MANAGER,
 )
 from syncd.core.ordering import InvalidDependsOnError, OrderResult, is_crd, parse_depends_on
+from syncd.core.ownership import FieldRelease, ownership_patch
 from syncd.core.plan import Action, Plan, PlannedObject
 from syncd.core.ports import Cluster, JsonObject
+from syncd.core.reclaim import reclaim_patch
 from syncd.core.refs import ObjectRef
 from syncd.logging import get_logger
 
@@ -104,6 +107,7 @@ class Applier:
                             "is not ready",
                             code=ErrorCode.APPLY_FAILURE,
                             resources=(ResourceRef(ref=obj.ref, source_path=manifest.source_path),),
+                            transient=True,  # applied once what it depends on is ready
                         )
                     )
                     continue
@@ -154,13 +158,7 @@ class Applier:
         futures: list[tuple[PlannedObject, str, Future[JsonObject]]] = []
         for obj in objects:
             if obj.action is Action.APPLY and obj.manifest is not None:
-                future = self._executor.submit(
-                    self._cluster.apply,
-                    obj.ref,
-                    obj.manifest.body,
-                    field_manager=self._field_manager,
-                    force=True,
-                )
+                future = self._executor.submit(self._apply_one, obj, obj.manifest.body)
                 futures.append((obj, "apply", future))
             elif obj.action is Action.RELEASE:
                 future = self._executor.submit(
@@ -183,6 +181,54 @@ class Applier:
                 applied[obj.ref] = body
             else:
                 released.add(obj.ref)
+
+    def _apply_one(self, obj: PlannedObject, body: Mapping[str, Any]) -> JsonObject:
+        """Apply one object, with the managedFields edits its plan asks for around it.
+
+        Ignored fields syncd owns on the live object are released first (an
+        apply without them would otherwise reset them); after the apply,
+        ignored fields it just set (a create) are released and legacy
+        managers' entries dropped. Each edit is guarded by the resourceVersion
+        it was computed from.
+        """
+        release = obj.release
+        if release is not None and release.before and obj.live is not None:
+            only_fields = FieldRelease(pointers=release.pointers, declared=release.declared)
+            patch = ownership_patch(obj.live, only_fields)
+            if patch is not None:
+                self._cluster.merge_patch(obj.ref, patch, field_manager=self._field_manager)
+        try:
+            answer = self._cluster.apply(
+                obj.ref, body, field_manager=self._field_manager, force=True
+            )
+        except InvalidError:
+            reclaimed = self._reclaim_and_apply(obj, body, release.reclaim) if release else None
+            if reclaimed is None:
+                raise
+            answer = reclaimed
+        if release is None:
+            return answer
+        patch = ownership_patch(answer, release)
+        if patch is None:
+            return answer
+        return self._cluster.merge_patch(obj.ref, patch, field_manager=self._field_manager)
+
+    def _reclaim_and_apply(
+        self, obj: PlannedObject, body: Mapping[str, Any], trie: Mapping[str, Any]
+    ) -> JsonObject | None:
+        """A rejected drift repair: take over the lost field's neighbours, then apply again.
+
+        None when there is nothing to take over (the rejection stands).
+        """
+        if not trie:
+            return None
+        live = self._cluster.get(obj.ref)
+        patch = reclaim_patch(live, trie) if live is not None else None
+        if patch is None:
+            return None
+        log.info("apply.reclaiming", object=str(obj.ref))
+        self._cluster.merge_patch(obj.ref, patch, field_manager=self._field_manager)
+        return self._cluster.apply(obj.ref, body, field_manager=self._field_manager, force=True)
 
     def _wait_wave(
         self,

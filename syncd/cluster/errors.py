@@ -41,6 +41,11 @@ _CLASSES: Final[Mapping[int, type[ApiError]]] = {
     422: InvalidError,
 }
 _TEXT_LIMIT: Final = 300
+_PERMANENT_500: Final = (
+    # Server-side apply refuses a body its schema cannot type (a field a CRD's schema does
+    # not declare) with 500: retrying the same body can never succeed.
+    "failed to create typed patch object",
+)
 
 
 def error_from_status(
@@ -62,7 +67,15 @@ def error_from_status(
     message = str(status.get("message") or status.get("reason") or f"HTTP {effective}")
     cls = _CLASSES.get(effective, ApiError)
     reason = str(status.get("reason") or "")
-    return cls(message, status=effective, reason=reason, causes=causes, resources=resources)
+    permanent = effective >= 500 and any(text in message for text in _PERMANENT_500)
+    return cls(
+        message,
+        status=effective,
+        reason=reason,
+        causes=causes,
+        resources=resources,
+        transient=False if permanent else None,
+    )
 
 
 def error_from_response(

@@ -32,6 +32,7 @@ DELETION_ANNOTATION: Final = "client.lifecycle.config.k8s.io/deletion"
 DELETION_DETACH: Final = "detach"
 MUTATION_ANNOTATION: Final = "client.lifecycle.config.k8s.io/mutation"
 MUTATION_IGNORE: Final = "ignore"
+IGNORE_FIELDS_ANNOTATION: Final = "syncd.dev/ignore-fields"  # JSON pointers syncd sets once
 MANAGED_ANNOTATION: Final = "syncd.dev/managed"
 MANAGED_DISABLED: Final = "disabled"
 DELETION_PROPAGATION_ANNOTATION: Final = "syncd.dev/deletion-propagation"

@@ -15,6 +15,7 @@ from typing import Any
 
 from syncd.core.errors import SyncdError
 from syncd.core.manifest import Manifest
+from syncd.core.ownership import FieldRelease
 from syncd.core.refs import ObjectRef
 
 
@@ -71,6 +72,8 @@ class PlannedObject:
     reason: str
     drift: bool = False
     """Whether someone outside syncd changed, deleted or re-created this managed object."""
+    release: FieldRelease | None = None
+    """managedFields edits around the apply: ignore-fields, legacy managers (APPLY only)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,8 +16,16 @@ a declared object:
    patched mid-delete; re-created once it is gone;
 5. `client.lifecycle.config.k8s.io/mutation: ignore` and a live copy ->
    SKIP_MUTATION, whoever created it;
-6. live copy with the same `syncd.dev/declared-hash` and no drift -> UNCHANGED;
-7. otherwise APPLY.
+6. a malformed `syncd.dev/ignore-fields` -> HOLD and SD1073;
+7. live copy with the same `syncd.dev/declared-hash` and nothing changed in
+   what syncd owns (`syncd.plan.changes`) -> UNCHANGED;
+8. otherwise APPLY.
+
+`syncd.dev/ignore-fields` pointers are sent when an object is created and
+left out of every later apply; the plan's `FieldRelease` tells the applier
+to take them out of syncd's managedFields entry (before the apply when
+syncd owns them on the live object, so leaving them out cannot reset them),
+and to drop the entries of legacy managers (kubectl's) it took over.
 
 Removals of inventory objects that are no longer declared follow
 `syncd.plan.removals`.
@@ -25,31 +33,50 @@ Removals of inventory objects that are no longer declared follow
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Any
 
 from syncd.core.errors import ErrorCode, ResourceRef, SourceContentError, SyncdError
 from syncd.core.manifest import Manifest
 from syncd.core.metadata import (
-    HASH_ANNOTATION,
+    IGNORE_FIELDS_ANNOTATION,
     MANAGED_ANNOTATION,
     MANAGED_DISABLED,
     MUTATION_ANNOTATION,
     MUTATION_IGNORE,
 )
+from syncd.core.ownership import Baseline, FieldRelease, legacy_managers, releasable
 from syncd.core.plan import Action, Plan, PlannedObject, PruneGuard
+from syncd.core.pointers import (
+    InvalidIgnoreFieldsError,
+    JsonPointer,
+    parse_ignore_fields,
+    strip_pointers,
+)
+from syncd.core.reclaim import reclaimable
 from syncd.core.refs import ObjectRef
-from syncd.plan.decorate import SERVER_METADATA, decorate, without_commit
-from syncd.plan.diff import drifted_fields
-from syncd.plan.removals import Known, annotations_of, guard, manager_of, removals
+from syncd.plan.changes import why_apply
+from syncd.plan.decorate import SERVER_METADATA, decorate
+from syncd.plan.removals import Known, guard, manager_of, removals
 
 __all__ = ["SERVER_METADATA", "build_plan", "decorate"]
-
-_DRIFT_PATHS_SHOWN: Final = 5
 
 
 def _always_known(ref: ObjectRef) -> bool:
     return True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Context:
+    """What every declared object's decision needs to know about the sync and the run."""
+
+    sync_id: str
+    applyset_id: str
+    commit: str
+    baselines: Mapping[ObjectRef, Baseline]
+    errors: list[SyncdError]
 
 
 def build_plan(
@@ -64,6 +91,7 @@ def build_plan(
     can_prune: bool,
     retain: Collection[ObjectRef] = (),
     known: Known = _always_known,
+    baselines: Mapping[ObjectRef, Baseline] | None = None,
 ) -> Plan:
     """Decide every object's action (see the module docstring).
 
@@ -71,10 +99,17 @@ def build_plan(
     object that exists in the cluster to its live body (an object absent
     from `live` whose state is `known` does not exist); `sync_id` is
     `<kind>/<namespace>/<name>` of the sync; `retain` names declared objects
-    that validation rejected.
+    that validation rejected; `baselines` holds syncd's Apply entry as it
+    stood after syncd last wrote each object (see `syncd.plan.changes`).
     """
     objects: list[PlannedObject] = []
-    errors: list[SyncdError] = []
+    context = _Context(
+        sync_id=sync_id,
+        applyset_id=applyset_id,
+        commit=commit,
+        baselines=baselines or {},
+        errors=[],
+    )
     declared: set[ObjectRef] = set()
     kept: set[ObjectRef] = set()
     old = frozenset(inventory)
@@ -87,10 +122,7 @@ def build_plan(
             live=live.get(manifest.ref),
             known=known(manifest.ref),
             managed=manifest.ref in old,
-            sync_id=sync_id,
-            applyset_id=applyset_id,
-            commit=commit,
-            errors=errors,
+            context=context,
         )
         if planned is None:
             continue
@@ -107,6 +139,7 @@ def build_plan(
         retain=frozenset(retain),
     )
     kept |= removal_kept
+    errors = context.errors
     refusal = guard(prune_guard, candidates=found, managed=managed)
     if refusal is not None:
         errors.append(refusal)
@@ -126,26 +159,102 @@ def _plan_declared(
     live: Mapping[str, Any] | None,
     known: bool,
     managed: bool,
-    sync_id: str,
-    applyset_id: str,
-    commit: str,
-    errors: list[SyncdError],
+    context: _Context,
 ) -> PlannedObject | None:
     """The action for one declared object; `managed`: it is in the sync's inventory."""
     if not known:
         return _planned(manifest, Action.HOLD, None, "live state unknown")
     owner = manager_of(live)
     if manifest.annotation(MANAGED_ANNOTATION) == MANAGED_DISABLED:
-        if live is None or owner != sync_id:
+        if live is None or owner != context.sync_id:
             return None
         return _planned(manifest, Action.RELEASE, live, "syncd.dev/managed: disabled")
     if live is not None:
-        untouched = _left_alone(manifest, live, owner=owner, sync_id=sync_id, errors=errors)
+        untouched = _left_alone(
+            manifest, live, owner=owner, sync_id=context.sync_id, errors=context.errors
+        )
         if untouched is not None:
             return untouched
-    body = decorate(manifest, sync_id=sync_id, applyset_id=applyset_id, commit=commit)
+    return _apply_or_unchanged(manifest, live, adopted=not owner, managed=managed, context=context)
+
+
+def _apply_or_unchanged(
+    manifest: Manifest,
+    live: Mapping[str, Any] | None,
+    *,
+    adopted: bool,
+    managed: bool,
+    context: _Context,
+) -> PlannedObject:
+    """APPLY with the body and managedFields edits it needs, or UNCHANGED."""
+    try:
+        pointers = _ignored(manifest)
+    except InvalidIgnoreFieldsError as exc:
+        context.errors.append(_ignore_fields_error(manifest, exc))
+        return _planned(manifest, Action.HOLD, live, "invalid syncd.dev/ignore-fields")
+    full = decorate(
+        manifest, sync_id=context.sync_id, applyset_id=context.applyset_id, commit=context.commit
+    )
+    release = _release(full, live, pointers)
+    body = strip_pointers(full, pointers).body if pointers and live is not None else full
     decorated = Manifest(ref=manifest.ref, body=body, source_path=manifest.source_path)
-    return _apply_or_unchanged(decorated, live, adopted=not owner, managed=managed)
+    why = why_apply(
+        decorated,
+        live,
+        adopted=adopted,
+        managed=managed,
+        baseline=context.baselines.get(manifest.ref),
+        release=release,
+    )
+    if why is None:
+        return _planned(decorated, Action.UNCHANGED, live, "unchanged")
+    if why.lost and live is not None:
+        trie = reclaimable(live, why.lost)
+        if trie:
+            release = dataclasses.replace(release or FieldRelease(declared=full), reclaim=trie)
+    return PlannedObject(
+        ref=manifest.ref,
+        action=Action.APPLY,
+        manifest=decorated,
+        live=live,
+        reason=why.reason,
+        drift=why.drift,
+        release=release,
+    )
+
+
+def _ignored(manifest: Manifest) -> tuple[JsonPointer, ...]:
+    value = manifest.annotations.get(IGNORE_FIELDS_ANNOTATION)
+    if value is None:
+        return ()
+    if not isinstance(value, str):
+        raise InvalidIgnoreFieldsError(
+            f"{IGNORE_FIELDS_ANNOTATION} must be a string of comma-separated JSON pointers"
+        )
+    return parse_ignore_fields(value)
+
+
+def _release(
+    full: Mapping[str, Any], live: Mapping[str, Any] | None, pointers: tuple[JsonPointer, ...]
+) -> FieldRelease | None:
+    """The managedFields edits this apply needs: ignored fields, legacy managers."""
+    managers = legacy_managers(live) if live is not None else ()
+    if not pointers and not managers:
+        return None
+    release = FieldRelease(pointers=pointers, declared=full, managers=managers)
+    if live is not None and pointers:
+        owned = FieldRelease(pointers=pointers, declared=full)
+        if releasable(live, owned):
+            release = FieldRelease(pointers=pointers, declared=full, before=True, managers=managers)
+    return release
+
+
+def _ignore_fields_error(manifest: Manifest, exc: InvalidIgnoreFieldsError) -> SyncdError:
+    return SourceContentError(
+        f"{manifest.source_path}: {manifest.ref}: {exc}",
+        code=ErrorCode.INVALID_IGNORE_FIELDS,
+        resources=[ResourceRef(ref=manifest.ref, source_path=manifest.source_path)],
+    )
 
 
 def _left_alone(
@@ -173,38 +282,6 @@ def _left_alone(
     if manifest.annotation(MUTATION_ANNOTATION) == MUTATION_IGNORE:
         return _planned(manifest, Action.SKIP_MUTATION, live, "mutation: ignore; exists")
     return None
-
-
-def _apply_or_unchanged(
-    decorated: Manifest, live: Mapping[str, Any] | None, *, adopted: bool, managed: bool
-) -> PlannedObject:
-    """APPLY unless the live copy carries the same hash and holds every declared field."""
-    why = _why_apply(decorated, live, adopted=adopted, managed=managed)
-    if why is None:
-        return _planned(decorated, Action.UNCHANGED, live, "unchanged")
-    reason, drift = why
-    return _planned(decorated, Action.APPLY, live, reason, drift=drift)
-
-
-def _why_apply(
-    decorated: Manifest, live: Mapping[str, Any] | None, *, adopted: bool, managed: bool
-) -> tuple[str, bool] | None:
-    """(reason, whether it is drift) when the object must be applied; None when unchanged."""
-    if live is None:
-        return ("deleted outside syncd", True) if managed else ("not in the cluster", False)
-    if adopted:
-        if managed:
-            return "re-created outside syncd", True
-        return "exists without syncd's metadata; adopted", False
-    if annotations_of(live).get(HASH_ANNOTATION) != decorated.annotation(HASH_ANNOTATION):
-        return "declared content changed", False
-    drift = drifted_fields(without_commit(decorated.body), live)
-    if not drift:
-        return None
-    shown = ", ".join(drift[:_DRIFT_PATHS_SHOWN])
-    hidden = len(drift) - _DRIFT_PATHS_SHOWN
-    more = f" and {hidden} more" if hidden > 0 else ""
-    return f"drifted: {shown}{more}", True
 
 
 def _terminating_error(manifest: Manifest, live: Mapping[str, Any]) -> SyncdError:

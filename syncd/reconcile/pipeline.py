@@ -19,6 +19,7 @@ from typing import Any
 from syncd.api.duration import parse_duration
 from syncd.api.models import RootSync, parse_root_sync
 from syncd.api.spec import StatusMode
+from syncd.api.status import ConditionReason
 from syncd.apply.applier import Applier, ApplyResult
 from syncd.apply.live import LiveReader, LiveState
 from syncd.apply.namespaces import NamespaceGuard
@@ -36,6 +37,7 @@ from syncd.core.sync import SyncId
 from syncd.inventory.store import InventoryStore
 from syncd.logging import get_logger
 from syncd.plan.plan import build_plan
+from syncd.reconcile.baselines import Baselines
 from syncd.reconcile.events import announce, announce_drift
 from syncd.reconcile.finalizer import (
     delete_managed,
@@ -45,6 +47,7 @@ from syncd.reconcile.finalizer import (
 )
 from syncd.reconcile.parsing import parse_commit
 from syncd.reconcile.readiness import Readiness
+from syncd.reconcile.rejections import Rejections
 from syncd.reconcile.reporting import (
     Parsed,
     drift_messages,
@@ -109,6 +112,8 @@ class Pipeline:
         self._status = StatusWriter(cluster, clock=ports.clock)
         self._events = EventRecorder(cluster, clock=ports.clock)
         self._readiness = Readiness(clock=ports.clock)
+        self._baselines = Baselines()
+        self._rejections = Rejections(clock=ports.clock)
         self._source: Source | None = None
         self._source_key: tuple[Any, ...] = ()
         self._parsed: Parsed | None = None
@@ -168,7 +173,7 @@ class Pipeline:
                 sync=StageReport(commit=self._commit(), errors=(exc,)),
             )
         self._report(self._latest() or obj, report)
-        return not report.errors or report.stalled_reason == "InvalidSpec"
+        return not report.errors or report.stalled_reason == ConditionReason.INVALID_SPEC
 
     def _finalize(self, obj: JsonObject, generation: int, bound: Any) -> bool:
         """The sync object is being deleted: delete what it manages first, if asked to."""
@@ -191,13 +196,16 @@ class Pipeline:
             bound.warning("reconcile.finalize_failed", error=str(exc))
             result = None
         errors = result.errors if result is not None else ()
+        # Waiting for finalizers or a flaky API server is progress; anything else needs someone.
+        stuck = any(not error.transient for error in errors)
         self._report(
             self._latest() or obj,
             RunReport(
                 generation=generation,
                 commit=self._commit(),
                 sync=StageReport(commit=self._commit(), errors=errors),
-                stalled_reason="DeletingObjects",
+                in_progress=True,
+                stalled_reason=ConditionReason.DELETING_OBJECTS if stuck else "",
             ),
         )
         return False
@@ -260,7 +268,9 @@ class Pipeline:
             can_prune=parsed.complete,
             retain=parsed.validation.rejected | parsed.order.excluded,
             known=live.known,
+            baselines=self._baselines.current,
         )
+        plan = self._rejections.hold_back(plan, commit=commit, inventory=inventory.refs.refs)
         self._inventory.record(
             InventorySet.pre_apply(inventory.refs, plan.managed), claims=plan.conflicts
         )
@@ -271,6 +281,8 @@ class Pipeline:
             self._report_progress(generation, commit, parsed)
         timeout = parse_duration(sync.spec.override.reconcile_timeout).total_seconds()
         applied = self._applier.apply(plan, parsed.order, timeout=timeout)
+        self._baselines.update(plan, applied)
+        self._rejections.record(plan, applied, commit=commit)
         if applied.stopped:
             bound.info("reconcile.interrupted", commit=commit[:12])
             return progress_report(generation=generation, commit=commit, parsed=parsed)
@@ -383,5 +395,7 @@ class _Outcome:
 
 def _stalled(generation: int, exc: SyncSpecError) -> RunReport:
     return RunReport(
-        generation=generation, source=StageReport(errors=(exc,)), stalled_reason="InvalidSpec"
+        generation=generation,
+        source=StageReport(errors=(exc,)),
+        stalled_reason=ConditionReason.INVALID_SPEC,
     )

@@ -18,7 +18,9 @@ from syncd.core.ordering import OrderResult
 from syncd.core.plan import Plan
 from syncd.core.refs import ObjectRef
 from syncd.core.results import ValidationResult
+from syncd.plan.changes import names_who
 from syncd.reconcile.readiness import ReadinessReport
+from syncd.reconcile.rejections import REJECTED
 from syncd.status.report import RunReport, StageReport, SyncCounts
 
 RENDERING_NOT_REQUIRED = "Rendering not required: plain manifests"
@@ -99,10 +101,11 @@ def object_statuses(
 ) -> dict[ObjectRef, ResourceStatus]:
     """Kstatus of every object the sync manages after the run, for the ResourceGroup."""
     result: dict[ObjectRef, ResourceStatus] = {}
+    rejected = {obj.ref for obj in plan.objects if obj.reason == REJECTED}
     for ref in plan.managed | plan.kept:
         found = readiness.statuses.get(ref)
         status = found.status if found is not None else KStatus.UNKNOWN
-        if ref in applied.failed:
+        if ref in applied.failed or ref in rejected:
             status = KStatus.FAILED
         result[ref] = ResourceStatus(status.value)
     return result
@@ -120,6 +123,9 @@ def drift_messages(plan: Plan, applied: ApplyResult) -> tuple[str, ...]:
             continue
         if obj.live is None:
             messages.append(f"{obj.ref} was deleted outside syncd; re-created")
+            continue
+        if names_who(obj.reason):
+            messages.append(f"{obj.ref} {obj.reason}; restored")
             continue
         writer = last_writer(obj.live) or "an unknown writer"
         messages.append(f"{obj.ref} {obj.reason} (last changed by {writer}); restored")

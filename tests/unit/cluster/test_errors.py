@@ -187,3 +187,25 @@ def test_transport_errors_name_method_and_path_and_never_the_token() -> None:
 
 def test_redact_ignores_empty_secrets() -> None:
     assert redact("abc", ("", "b")) == "a<redacted>c"
+
+
+@pytest.mark.parametrize(
+    ("status", "message", "transient"),
+    [
+        (500, "etcd leader changed", True),
+        (503, "the server is currently unable to handle the request", True),
+        (429, "Too many requests", True),
+        (409, "the object has been modified", True),
+        (422, 'ConfigMap "x" is invalid', False),
+        (403, "forbidden", False),
+        (
+            500,
+            "failed to create typed patch object (/v1, Kind=Widget): .spec.size2: field not "
+            "declared in schema",
+            False,
+        ),
+    ],
+)
+def test_errors_a_retry_may_fix_are_transient(status: int, message: str, transient: bool) -> None:
+    error = error_from_response(status, _status(status, "", message), method="PATCH", path="/x")
+    assert error.transient is transient
