@@ -16,7 +16,7 @@ from syncd.devenv.controlplane import ControlPlane
 from syncd.devenv.kubehttp import KubeHttp
 from syncd.devenv.tools import Tools, locate_tools
 
-pytest_plugins = ["e2e.servers", "e2e.syncenv"]
+pytest_plugins = ["e2e.servers", "e2e.syncenv", "e2e.quiet"]
 
 
 @pytest.fixture(scope="session")

@@ -18,35 +18,25 @@ So the requests between two metric snapshots come from at most
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from e2e.kube import unique
+from e2e.quiet import API_SERVER_OWN_WRITES, WRITE_VERBS, request_totals
 from e2e.servers import GitRepoFactory
 from e2e.syncenv import (
     ROOT_SYNCS,
     Controller,
     root_sync_body,
-    start_controller,
-    stop_controller,
     wait_synced,
 )
 from syncd.devenv.controlplane import ControlPlane
 from syncd.devenv.gitserver import GitHttpServer
-from syncd.devenv.kubehttp import KubeHttp
 from syncd.devenv.proc import wait_until
 
 pytestmark = pytest.mark.e2e
 
-WRITE_VERBS = frozenset({"POST", "PUT", "PATCH", "APPLY", "DELETE", "DELETECOLLECTION"})
-# The API server renews its own identity lease every ~10s; nothing else of its
-# own writes on a plane without controllers.
-API_SERVER_OWN_WRITES = frozenset({("coordination.k8s.io", "leases")})
 CONFIGMAPS_PER_NAMESPACE = 25
 MANAGED_RESOURCES = frozenset(
     {
@@ -60,41 +50,6 @@ MANAGED_RESOURCES = frozenset(
     }
 )
 POLLS_TO_MEASURE = 3
-
-_SAMPLE = re.compile(r"^apiserver_request_total\{(?P<labels>.*)\} (?P<value>\S+)$")
-_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
-
-
-@dataclass(frozen=True, slots=True)
-class RequestKey:
-    """What apiserver_request_total is summed by here."""
-
-    verb: str
-    group: str
-    resource: str
-    subresource: str
-
-
-def request_totals(admin: KubeHttp) -> Counter[RequestKey]:
-    """`apiserver_request_total` summed over codes, scopes and versions, per resource request."""
-    resp = admin.get("/metrics")
-    assert resp.status == 200, resp.text[:500]
-    totals: Counter[RequestKey] = Counter()
-    for line in resp.text.splitlines():
-        match = _SAMPLE.match(line)
-        if match is None:
-            continue
-        labels = dict(_LABEL.findall(match.group("labels")))
-        if not labels.get("resource"):
-            continue  # non-resource requests (/metrics, /readyz, discovery)
-        key = RequestKey(
-            verb=labels["verb"],
-            group=labels.get("group", ""),
-            resource=labels["resource"],
-            subresource=labels.get("subresource", ""),
-        )
-        totals[key] += int(float(match.group("value")))
-    return totals
 
 
 def _manifests(namespaces: list[str]) -> dict[str, str]:
@@ -132,17 +87,6 @@ def _manifests(namespaces: list[str]) -> dict[str, str]:
         "  resources: ['namespaces']\n  verbs: ['get']\n"
     )
     return files
-
-
-@pytest.fixture
-def quiet_controller(quiet_control_plane: ControlPlane, tmp_path: Path) -> Iterator[Controller]:
-    """`syncd run` against the private control plane; must exit 0 on SIGTERM."""
-    controller = start_controller(quiet_control_plane, tmp_path / "syncd")
-    try:
-        yield controller
-    finally:
-        code = stop_controller(controller)
-        assert code == 0, f"syncd run exited {code}:\n{controller.log_text()[-4000:]}"
 
 
 def test_unchanged_polls_make_no_writes_no_object_gets_and_one_list_per_type(

@@ -50,6 +50,7 @@ from syncd.reconcile.readiness import Readiness
 from syncd.reconcile.rejections import Rejections
 from syncd.reconcile.reporting import (
     Parsed,
+    SteadyCounts,
     drift_messages,
     object_statuses,
     progress_report,
@@ -58,8 +59,8 @@ from syncd.reconcile.reporting import (
 from syncd.reconcile.sources import SourceFactory, spec_source
 from syncd.reconcile.worker import TriggerReason
 from syncd.status.events import EventRecorder
-from syncd.status.report import RunReport, StageReport, SyncCounts
-from syncd.status.writer import StatusWriter
+from syncd.status.report import RunReport, StageReport
+from syncd.status.writer import StatusWriter, previous_status
 
 log = get_logger("reconcile.pipeline")
 
@@ -117,7 +118,7 @@ class Pipeline:
         self._source: Source | None = None
         self._source_key: tuple[Any, ...] = ()
         self._parsed: Parsed | None = None
-        self._counts: tuple[str, SyncCounts] | None = None
+        self._counts = SteadyCounts()
         self._announced: tuple[str, int] | None = None
 
     @property
@@ -341,7 +342,8 @@ class Pipeline:
         drift = drift_messages(plan, applied)
         for message in drift:
             bound.warning("reconcile.drift_corrected", detail=message)
-        return self._steady_counts(dataclasses.replace(report, drift=drift))
+        stored = previous_status(self._latest() or {})
+        return self._counts.settle(dataclasses.replace(report, drift=drift), stored=stored)
 
     def _report_progress(self, generation: int, commit: str, parsed: Parsed) -> None:
         obj = self._latest()
@@ -352,20 +354,6 @@ class Pipeline:
                 live=obj,
             )
         self._announced = (commit, generation)
-
-    def _steady_counts(self, report: RunReport) -> RunReport:
-        """Keep the counts of the last run that changed something for this commit.
-
-        status.sync counts describe what syncing the commit did. A later poll
-        that finds nothing to do must not rewrite them (or status would change,
-        and be written, on every poll).
-        """
-        counts = report.counts
-        idle = counts.applied == 0 and counts.pruned == 0 and counts.failed == 0
-        if idle and self._counts is not None and self._counts[0] == report.commit:
-            return dataclasses.replace(report, counts=self._counts[1])
-        self._counts = (report.commit, counts)
-        return report
 
     def _source_for(self, sync: RootSync) -> Source:
         key = (sync.spec.model_dump_json(include={"source_type", "git"}),)

@@ -6,9 +6,11 @@ hands their results to the status writer, the inventory and Events.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from syncd.api.resourcegroup import ResourceStatus
+from syncd.api.status import SyncObjectStatus
 from syncd.apply.applier import ApplyResult
 from syncd.apply.pruner import PruneResult
 from syncd.core.drift import last_writer
@@ -130,3 +132,41 @@ def drift_messages(plan: Plan, applied: ApplyResult) -> tuple[str, ...]:
         writer = last_writer(obj.live) or "an unknown writer"
         messages.append(f"{obj.ref} {obj.reason} (last changed by {writer}); restored")
     return tuple(messages)
+
+
+class SteadyCounts:
+    """Keeps the counts of the last run that changed something for a commit (one per sync).
+
+    status.sync counts describe what syncing the commit did. A later run that
+    finds nothing new to do (nothing applied or pruned, no new failure) must
+    not rewrite them, or status would change, and be written, on every poll.
+    After a restart the counts stored on the sync's status are the last ones.
+    """
+
+    def __init__(self) -> None:
+        """Nothing seen yet."""
+        self._last: tuple[str, SyncCounts] | None = None
+
+    def settle(self, report: RunReport, *, stored: SyncObjectStatus | None) -> RunReport:
+        """`report` with the kept counts when this run changed nothing."""
+        last = self._last
+        sync = stored.sync if stored is not None else None
+        if last is None and sync is not None and sync.commit == report.commit:
+            last = (
+                report.commit,
+                SyncCounts(
+                    applied=sync.applied,
+                    unchanged=sync.unchanged,
+                    pruned=sync.pruned,
+                    failed=sync.failed,
+                    total=sync.total,
+                ),
+            )
+        counts = report.counts
+        if last is not None and last[0] == report.commit:
+            no_new_failure = counts.failed in (0, last[1].failed)
+            if counts.applied == 0 and counts.pruned == 0 and no_new_failure:
+                self._last = last
+                return dataclasses.replace(report, counts=last[1])
+        self._last = (report.commit, counts)
+        return report
