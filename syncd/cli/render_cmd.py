@@ -9,8 +9,16 @@ from typing import Any, TextIO
 
 import yaml
 
-from syncd.cli.package import load_package, scope_from
+from syncd.cli.package import (
+    add_limit_options,
+    limits_from,
+    load_package,
+    one_line,
+    scope_from,
+    shown_path,
+)
 from syncd.core.errors import ClusterError
+from syncd.core.limits import DecodeLimits
 
 HELP = """\
 Print, as one YAML stream, the objects syncd would apply from a package
@@ -36,28 +44,47 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--kubeconfig", type=Path, help="ask this cluster which kinds are namespaced"
     )
+    add_limit_options(parser)
     parser.set_defaults(handler=run)
 
 
-def render(directory: Path, *, kubeconfig: Path | None, out: TextIO, err: TextIO) -> int:
-    """Write the ordered objects to `out` and errors to `err`; 1 if there were errors."""
+def render(
+    directory: Path,
+    *,
+    kubeconfig: Path | None,
+    out: TextIO,
+    err: TextIO,
+    limits: DecodeLimits | None = None,
+) -> int:
+    """Write the ordered objects to `out` and errors to `err`; 1 if there were errors.
+
+    Every `# Source:` comment is one line whatever the file is called: the
+    decoder refuses file names with control characters, and the path is
+    escaped again here, so a name can never add documents to the stream.
+    """
     if not directory.is_dir():
-        err.write(f"syncd: {directory} is not a directory\n")
+        err.write(f"syncd: {shown_path(directory)} is not a directory\n")
         return 2
-    package = load_package(directory, scope=scope_from(kubeconfig))
+    package = load_package(directory, scope=scope_from(kubeconfig), limits=limits)
     for wave in package.order.waves:
         for manifest in wave:
-            out.write(f"---\n# Source: {manifest.source_path}\n")
+            out.write(f"---\n# Source: {one_line(shown_path(manifest.source_path))}\n")
             out.write(yaml.safe_dump(dict(manifest.body), sort_keys=False))
     for error in package.errors:
-        err.write(f"{error}\n")
+        err.write(one_line(str(error)) + "\n")
     return 1 if package.errors else 0
 
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of `syncd render`."""
     try:
-        return render(args.directory, kubeconfig=args.kubeconfig, out=sys.stdout, err=sys.stderr)
+        return render(
+            args.directory,
+            kubeconfig=args.kubeconfig,
+            out=sys.stdout,
+            err=sys.stderr,
+            limits=limits_from(args),
+        )
     except ClusterError as exc:
         sys.stderr.write(f"syncd: {exc}\n")
         return 2

@@ -7,8 +7,16 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from syncd.cli.package import load_package, scope_from
+from syncd.cli.package import (
+    add_limit_options,
+    limits_from,
+    load_package,
+    one_line,
+    scope_from,
+    shown_path,
+)
 from syncd.core.errors import ClusterError
+from syncd.core.limits import DecodeLimits
 
 HELP = """\
 Check a directory the way syncd will when it syncs it: every YAML and JSON
@@ -36,28 +44,38 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument(
         "--kubeconfig", type=Path, help="ask this cluster which kinds are namespaced"
     )
+    add_limit_options(parser)
     parser.set_defaults(handler=run)
 
 
-def vet(directory: Path, *, kubeconfig: Path | None, out: TextIO) -> int:
-    """Print every error of `directory`; 0 if there are none."""
+def vet(
+    directory: Path,
+    *,
+    kubeconfig: Path | None,
+    out: TextIO,
+    limits: DecodeLimits | None = None,
+) -> int:
+    """Print every error of `directory`, one line each; 0 if there are none."""
     if not directory.is_dir():
-        out.write(f"syncd: {directory} is not a directory\n")
+        out.write(f"syncd: {shown_path(directory)} is not a directory\n")
         return 2
-    package = load_package(directory, scope=scope_from(kubeconfig))
+    package = load_package(directory, scope=scope_from(kubeconfig), limits=limits)
     for error in package.errors:
-        paths = ", ".join(r.source_path for r in error.resources if r.source_path)
-        out.write(f"{error}{f' ({paths})' if paths else ''}\n")
+        paths = ", ".join(shown_path(r.source_path) for r in error.resources if r.source_path)
+        out.write(one_line(f"{error}{f' ({paths})' if paths else ''}") + "\n")
     objects = len(package.decoded.manifests)
     count = len(package.errors)
-    out.write(f"{directory}: {objects} objects, {count} error{'s' if count != 1 else ''}\n")
+    summary = f"{objects} objects, {count} error{'s' if count != 1 else ''}"
+    out.write(f"{shown_path(directory)}: {summary}\n")
     return 1 if count else 0
 
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of `syncd vet`."""
     try:
-        return vet(args.directory, kubeconfig=args.kubeconfig, out=sys.stdout)
+        return vet(
+            args.directory, kubeconfig=args.kubeconfig, out=sys.stdout, limits=limits_from(args)
+        )
     except ClusterError as exc:
         sys.stderr.write(f"syncd: {exc}\n")
         return 2

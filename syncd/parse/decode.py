@@ -1,323 +1,176 @@
-"""Decoding a directory of YAML and JSON files into manifests.
+"""Decoding a directory of YAML and JSON files into manifests, within limits.
 
-Owns the file walk and the document rules:
+Owns the document rules; the file walk and reads are `syncd.parse.files`,
+YAML is `syncd.parse.yaml_stream`, JSON is `syncd.parse.json_doc`:
 
 - every `*.yaml`, `*.yml` and `*.json` file under the root, recursively, in
   sorted order of their relative POSIX paths; hidden files and directories
   (`.git`, `.github`, ...) are skipped; directory symlinks are not followed;
-  a file symlink is read only when it resolves inside the root (otherwise
-  SD1006);
+  a file symlink is read only when it resolves to a regular file inside the
+  root; FIFOs, sockets, devices and files whose names hold control
+  characters or bytes that are not UTF-8 are errors, never read;
 - YAML streams may hold many documents; empty documents are skipped;
 - YAML is read the way Kubernetes reads it (sigs.k8s.io/yaml): timestamps
-  stay strings, mapping keys become strings, and tags with no JSON form
-  (`!!binary`, `!!set`, `!!omap`, `!!pairs`, `!!timestamp`) are parse errors;
+  stay strings, mapping keys become strings, merge keys are expanded, and
+  tags with no JSON form (`!!binary`, `!!set`, `!!omap`, `!!pairs`,
+  `!!timestamp`) are parse errors, as are NaN, Infinity, integers outside
+  64 bits and strings with lone surrogates;
 - documents annotated `config.kubernetes.io/local-config: "true"` are skipped;
 - `kind: List` (and any `*List` kind with an `items` list) is expanded into
   its items.
 
-Errors (all SD1006):
+Limits (`DecodeLimits`, SD1072): a file above `max_file_bytes` is not read;
+a package above `max_package_bytes` is not read at all; nesting above
+`max_depth` or more than `max_nodes` values in a document fail that file;
+more than `max_objects` documents and objects in the package stop decoding
+and drop every manifest (a package that large is refused as a whole).
+
+Errors (SD1006 unless a limit says SD1072):
 
 - a file that cannot be read or whose YAML/JSON stream is malformed gives one
-  error with `path:line:column` from the parser, and contributes **no**
-  manifests: once a stream breaks, the documents around the break cannot be
-  trusted (a missing `---` may have merged two objects into one);
+  error with `path:line:column`, and contributes **no** manifests: once a
+  stream breaks, the documents around the break cannot be trusted (a missing
+  `---` may have merged two objects into one);
 - a document that is not a mapping, or lacks `apiVersion`, `kind` or
   `metadata.name`, gives one error naming the file, the line and the document
   number; the file's other documents are still taken.
 
-Any error makes `DecodeResult.complete` False, which forbids pruning.
+Errors are values: `decode_directory` and `decode_text` never raise for bad
+input. Any error makes `DecodeResult.complete` False, which forbids pruning.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import re
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, Final
+from typing import Any
 
-import yaml
-
-from syncd.core.errors import ErrorCode, SourceContentError, SyncdError
+from syncd.core.errors import SourceContentError, SyncdError
 from syncd.core.limits import DecodeLimits
 from syncd.core.manifest import Manifest
 from syncd.core.metadata import LOCAL_CONFIG_ANNOTATION
 from syncd.core.refs import InvalidObjectRefError, ObjectRef
 from syncd.core.results import DecodeResult
+from syncd.parse.files import SUFFIXES, find_manifest_files, parse_error, read_text, too_large
+from syncd.parse.json_doc import JsonError, json_document
+from syncd.parse.text import display_path
+from syncd.parse.yaml_stream import YamlDocument, YamlError, yaml_documents
 
-SUFFIXES: Final = frozenset({".yaml", ".yml", ".json"})
+__all__ = ["SUFFIXES", "decode_directory", "decode_text"]
 
-try:
-    from yaml import CSafeLoader as _BaseLoader
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
-
-_TIMESTAMP_TAG: Final = "tag:yaml.org,2002:timestamp"
-_STR_TAG: Final = "tag:yaml.org,2002:str"
-_SEQ_TAG: Final = "tag:yaml.org,2002:seq"
-_MAP_TAG: Final = "tag:yaml.org,2002:map"
-_MERGE_TAG: Final = "tag:yaml.org,2002:merge"
-_NON_JSON_TAGS: Final = tuple(
-    f"tag:yaml.org,2002:{name}" for name in ("binary", "set", "omap", "pairs", "timestamp")
-)
+_DEFAULT_LIMITS = DecodeLimits()
 
 
-class _KubeLoader(_BaseLoader):
-    """A safe loader that builds JSON-compatible values, like sigs.k8s.io/yaml."""
+class _Budget:
+    """How many more documents and objects the package may declare."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
-        """Build a mapping whose keys are all strings (`1: x` -> `{"1": "x"}`)."""
-        mapping: dict[Hashable, Any] = super().construct_mapping(node, deep=deep)
-        if all(type(key) is str for key in mapping):
-            return mapping
-        return {_key_text(key): value for key, value in mapping.items()}
+    __slots__ = ("left", "limit")
 
-    def resolve(self, kind: type[yaml.Node], value: str | None, implicit: tuple[bool, bool]) -> str:
-        """Resolver.resolve without path resolvers, with the implicit table precomputed.
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.left = limit
 
-        The C parser calls this for every node; PyYAML's version rebuilds a
-        list per call.
-        """
-        if kind is yaml.ScalarNode:
-            if implicit[0] and value is not None:
-                for tag, regexp in _IMPLICIT.get(value[:1], _WILDCARD):
-                    if regexp.match(value):
-                        return tag
-            return _STR_TAG
-        return _SEQ_TAG if kind is yaml.SequenceNode else _MAP_TAG
-
-
-def _key_text(key: object) -> str:
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    if key is None:
-        return "null"
-    return str(key)
-
-
-def _reject_tag(loader: yaml.BaseLoader, node: yaml.Node) -> object:
-    raise yaml.constructor.ConstructorError(
-        None, None, f"tag {node.tag} has no JSON form", node.start_mark
-    )
-
-
-_KubeLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
-    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
-}
-_WILDCARD: Final[tuple[tuple[str, re.Pattern[str]], ...]] = tuple(
-    _KubeLoader.yaml_implicit_resolvers.get(None, ())
-)
-_IMPLICIT: Final[Mapping[str, tuple[tuple[str, re.Pattern[str]], ...]]] = MappingProxyType(
-    {
-        first: (*resolvers, *_WILDCARD)
-        for first, resolvers in _KubeLoader.yaml_implicit_resolvers.items()
-        if first is not None
-    }
-)
-for _tag in _NON_JSON_TAGS:
-    _KubeLoader.add_constructor(_tag, _reject_tag)
-
-MAX_DOCUMENT_NODES: Final = 1_000_000  # after alias expansion: stops "billion laughs" documents
-
-
-class _DocumentBuilder:
-    """Turns one composed document into JSON-like values.
-
-    A fast path for plain strings, sequences and mappings (PyYAML's generic
-    constructor dominates decoding time); every other node (numbers, booleans,
-    null, merge keys, explicit tags) goes through the loader, so the YAML
-    rules stay PyYAML's. Counts nodes as if aliases were expanded and fails
-    beyond MAX_DOCUMENT_NODES.
-    """
-
-    __slots__ = ("_loader", "_memo", "_size")
-
-    def __init__(self, loader: _KubeLoader) -> None:
-        self._loader = loader
-        self._memo: dict[int, tuple[object, int]] = {}
-        self._size = 0
-
-    def build(self, node: yaml.Node) -> object:
-        if isinstance(node, yaml.ScalarNode):
-            self._count(1)
-            return node.value if node.tag == _STR_TAG else self._loader.construct_object(node)
-        cached = self._memo.get(id(node))
-        if cached is not None:
-            self._count(cached[1])
-            return cached[0]
-        before = self._size
-        self._count(1)
-        value = self._container(node)
-        self._memo[id(node)] = (value, self._size - before)
-        return value
-
-    def _container(self, node: yaml.Node) -> object:
-        if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ_TAG:
-            return [self.build(child) for child in node.value]
-        if (
-            isinstance(node, yaml.MappingNode)
-            and node.tag == _MAP_TAG
-            and not any(key.tag == _MERGE_TAG for key, _ in node.value)
-        ):
-            result: dict[str, object] = {}
-            for key_node, value_node in node.value:
-                key = self.build(key_node)
-                if isinstance(key, list | dict):
-                    raise yaml.constructor.ConstructorError(
-                        "while constructing a mapping",
-                        node.start_mark,
-                        "found a mapping key that is not a scalar",
-                        key_node.start_mark,
-                    )
-                result[key if isinstance(key, str) else _key_text(key)] = self.build(value_node)
-            return result
-        return self._loader.construct_object(node, deep=True)
-
-    def _count(self, nodes: int) -> None:
-        self._size += nodes
-        if self._size > MAX_DOCUMENT_NODES:
-            raise yaml.YAMLError(
-                f"document expands to more than {MAX_DOCUMENT_NODES} nodes (aliases)"
-            )
+    def take(self, count: int = 1) -> bool:
+        """Use `count`; False once the package passes the limit."""
+        self.left -= count
+        return self.left >= 0
 
 
 def decode_directory(root: Path, *, limits: DecodeLimits | None = None) -> DecodeResult:
     """Decode every manifest file under `root` (see the module docstring for the rules)."""
+    limits = limits or _DEFAULT_LIMITS
     if not root.is_dir():
         return DecodeResult(
             manifests=(),
-            errors=(SourceContentError(f"{root.name or root}: not a directory"),),
+            errors=(parse_error(f"{display_path(root.name or str(root))}: not a directory"),),
         )
+    found = find_manifest_files(root, limits=limits)
+    errors = list(found.errors)
     manifests: list[Manifest] = []
-    errors: list[SyncdError] = []
-    resolved_root = root.resolve()
-    for relative in _manifest_files(root):
-        path = root / relative
-        if path.is_symlink() and not path.resolve().is_relative_to(resolved_root):
-            errors.append(_error(f"{relative}: symlink points outside the source directory"))
+    budget = _Budget(limits.max_objects)
+    for file in found.files:
+        text = read_text(file, limits=limits)
+        if isinstance(text, SyncdError):
+            errors.append(text)
             continue
-        try:
-            text = path.read_bytes().decode("utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            errors.append(_error(f"{relative}: cannot be read: {exc}"))
-            continue
-        decoded = decode_text(text, source_path=relative)
+        decoded = _decode(text, source_path=file.relative, limits=limits, budget=budget)
         manifests.extend(decoded.manifests)
         errors.extend(decoded.errors)
+        if budget.left < 0:
+            return DecodeResult(manifests=(), errors=(*errors, _too_many_objects(limits)))
     return DecodeResult(manifests=tuple(manifests), errors=tuple(errors))
 
 
-def decode_text(text: str, *, source_path: str) -> DecodeResult:
+def decode_text(text: str, *, source_path: str, limits: DecodeLimits | None = None) -> DecodeResult:
     """Decode one file's content; `.json` paths are read as JSON, others as YAML."""
-    if source_path.lower().endswith(".json"):
-        documents = _json_documents(text, source_path=source_path)
-    else:
-        documents = _yaml_documents(text, source_path=source_path)
-    if isinstance(documents, SyncdError):
-        return DecodeResult(manifests=(), errors=(documents,))
+    limits = limits or _DEFAULT_LIMITS
+    budget = _Budget(limits.max_objects)
+    decoded = _decode(text, source_path=source_path, limits=limits, budget=budget)
+    if budget.left < 0:
+        return DecodeResult(manifests=(), errors=(*decoded.errors, _too_many_objects(limits)))
+    return decoded
+
+
+def _decode(text: str, *, source_path: str, limits: DecodeLimits, budget: _Budget) -> DecodeResult:
+    shown = display_path(source_path)
+    documents: Sequence[YamlDocument]
+    try:
+        if source_path.lower().endswith(".json"):
+            documents = [YamlDocument(value=json_document(text, limits=limits), line=1)]
+        else:
+            documents = yaml_documents(text, limits=limits, max_documents=max(budget.left, 0))
+    except (YamlError, JsonError) as exc:
+        where = f"{shown}:{exc.line}:{exc.column}" if exc.line else shown
+        error = SourceContentError(f"{where}: {exc.problem}", code=exc.code)
+        return DecodeResult(manifests=(), errors=(error,))
     manifests: list[Manifest] = []
     errors: list[SyncdError] = []
-    for index, (node, document) in enumerate(documents, start=1):
-        if document is None:
+    for number, document in enumerate(documents, start=1):
+        if not budget.take():
+            break
+        if document.value is None:
             continue
         _objects(
             document,
-            node=node,
-            number=index,
+            number=number,
             source_path=source_path,
+            shown=shown,
             manifests=manifests,
             errors=errors,
+            budget=budget,
         )
     return DecodeResult(manifests=tuple(manifests), errors=tuple(errors))
 
 
-def _manifest_files(root: Path) -> list[str]:
-    found: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        base = Path(dirpath)
-        for name in filenames:
-            if name.startswith(".") or Path(name).suffix.lower() not in SUFFIXES:
-                continue
-            found.append((base / name).relative_to(root).as_posix())
-    found.sort()
-    return found
-
-
-_Documents = list[tuple[yaml.Node | None, object]]
-
-
-def _yaml_documents(text: str, *, source_path: str) -> _Documents | SyncdError:
-    documents: _Documents = []
-    loader = _KubeLoader(text)
-    try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                break
-            documents.append((node, _DocumentBuilder(loader).build(node)))
-            loader.constructed_objects = {}
-            loader.recursive_objects = {}
-    except yaml.MarkedYAMLError as exc:
-        return _error(_yaml_message(exc, source_path))
-    except yaml.YAMLError as exc:
-        return _error(f"{source_path}: {exc}")
-    except RecursionError:
-        return _error(f"{source_path}: nested too deeply")
-    finally:
-        loader.dispose()
-    return documents
-
-
-def _yaml_message(exc: yaml.MarkedYAMLError, source_path: str) -> str:
-    mark = exc.problem_mark or exc.context_mark
-    where = f"{source_path}:{mark.line + 1}:{mark.column + 1}" if mark else source_path
-    problem = exc.problem or "invalid YAML"
-    context = f" ({exc.context})" if exc.context else ""
-    return f"{where}: {problem}{context}"
-
-
-def _json_documents(text: str, *, source_path: str) -> _Documents | SyncdError:
-    try:
-        document = json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        return _error(f"{source_path}:{exc.lineno}:{exc.colno}: {exc.msg}")
-    except (ValueError, RecursionError) as exc:
-        return _error(f"{source_path}: {exc}")
-    return [(None, document)]
-
-
-def _reject_constant(name: str) -> object:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def _objects(
-    document: object,
+    document: YamlDocument,
     *,
-    node: yaml.Node | None,
     number: int,
     source_path: str,
+    shown: str,
     manifests: list[Manifest],
     errors: list[SyncdError],
+    budget: _Budget,
 ) -> None:
     """Append the object(s) one document declares, expanding Lists."""
-    where = f"{source_path}:{_line(node)}: document {number}"
-    if not isinstance(document, dict):
-        errors.append(_error(f"{where}: not a mapping (found {type(document).__name__})"))
+    value = document.value
+    where = f"{shown}:{document.line}: document {number}"
+    if not isinstance(value, dict):
+        errors.append(parse_error(f"{where}: not a mapping (found {_type_name(value)})"))
         return
-    if _is_local_config(document):
+    if _is_local_config(value):
         return
-    items = _list_items(document)
+    items = _list_items(value)
     if items is None:
-        _append(document, where=where, source_path=source_path, manifests=manifests, errors=errors)
+        _append(value, where=where, source_path=source_path, manifests=manifests, errors=errors)
+        return
+    if not budget.take(max(len(items) - 1, 0)):
         return
     for index, item in enumerate(items):
-        item_where = f"{source_path}:{_item_line(node, index)}: document {number}, items[{index}]"
+        line = document.item_lines[index] if index < len(document.item_lines) else document.line
+        item_where = f"{shown}:{line}: document {number}, items[{index}]"
         if not isinstance(item, dict):
-            errors.append(_error(f"{item_where}: not a mapping (found {type(item).__name__})"))
+            errors.append(parse_error(f"{item_where}: not a mapping (found {_type_name(item)})"))
         elif not _is_local_config(item):
             _append(
                 item, where=item_where, source_path=source_path, manifests=manifests, errors=errors
@@ -335,7 +188,7 @@ def _append(
     try:
         ref = ObjectRef.from_object(obj)
     except InvalidObjectRefError as exc:
-        errors.append(_error(f"{where}: {exc}"))
+        errors.append(parse_error(f"{where}: {exc}"))
         return
     manifests.append(Manifest(ref=ref, body=obj, source_path=source_path))
 
@@ -364,20 +217,12 @@ def _is_local_config(obj: Mapping[str, Any]) -> bool:
     return value is True or value == "true"
 
 
-def _line(node: yaml.Node | None) -> int:
-    return node.start_mark.line + 1 if node is not None else 1
+def _type_name(value: object) -> str:
+    return type(value).__name__
 
 
-def _item_line(node: yaml.Node | None, index: int) -> int:
-    """The line of item `index` of a List document's `items` (the document's line if unknown)."""
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if key.value == "items" and isinstance(value, yaml.SequenceNode):
-                if index < len(value.value):
-                    return _line(value.value[index])
-                break
-    return _line(node)
-
-
-def _error(message: str) -> SourceContentError:
-    return SourceContentError(message, code=ErrorCode.PARSE_ERROR)
+def _too_many_objects(limits: DecodeLimits) -> SyncdError:
+    return too_large(
+        f"the package declares more than {limits.max_objects} documents and objects "
+        "(SYNCD_MAX_OBJECTS); nothing from it is applied"
+    )

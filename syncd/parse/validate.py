@@ -16,6 +16,13 @@ state:
 - SD1029: two or more declarations of the same object (group, kind, namespace,
   name) are all dropped, with one error listing every source path: syncd
   cannot know which one is meant.
+- SD1070: a `config.kubernetes.io/depends-on` annotation whose value is not a
+  string (a YAML list, a number, null): annotations are strings, and reading
+  it as "no dependencies" would apply the object out of order. The syntax of
+  string values is checked later, with the dependency graph.
+- SD1073: a `syncd.dev/ignore-fields` annotation that is not comma-separated
+  JSON pointers, or that names a field syncd may not let go of (identity,
+  syncd's own labels and annotations).
 
 Fields the API server owns (`status`, `metadata.managedFields`,
 `metadata.resourceVersion`, `metadata.uid`, ...) are not errors: the planner
@@ -32,6 +39,8 @@ from typing import Any, Final
 
 from syncd.core.errors import ErrorCode, ResourceRef, SourceContentError, SyncdError
 from syncd.core.manifest import Manifest
+from syncd.core.metadata import DEPENDS_ON_ANNOTATION, IGNORE_FIELDS_ANNOTATION
+from syncd.core.pointers import InvalidIgnoreFieldsError, parse_ignore_fields
 from syncd.core.refs import ObjectRef
 from syncd.core.results import ValidationResult
 
@@ -80,7 +89,9 @@ def validate(manifests: Iterable[Manifest], *, scope: ScopeRules) -> ValidationR
             if namespaced is False:
                 rejected.add(manifest.ref.with_namespace(""))
             continue
-        name_error = _name_error(placed)
+        name_error = (
+            _name_error(placed) or _depends_on_error(placed) or _ignore_fields_error(placed)
+        )
         if name_error is not None:
             errors.append(name_error)
             rejected.add(placed.ref)
@@ -177,6 +188,42 @@ def _name_error(manifest: Manifest) -> SyncdError | None:
     if valid:
         return None
     return _error(ErrorCode.INVALID_NAME, f"{ref}: name {name!r} is not {rule}", manifest)
+
+
+def _depends_on_error(manifest: Manifest) -> SyncdError | None:
+    annotations = manifest.metadata.get("annotations")
+    if not isinstance(annotations, Mapping) or DEPENDS_ON_ANNOTATION not in annotations:
+        return None
+    value = annotations[DEPENDS_ON_ANNOTATION]
+    if isinstance(value, str):
+        return None
+    found = "a list" if isinstance(value, list) else type(value).__name__
+    return _error(
+        ErrorCode.INVALID_DEPENDENCY,
+        f"{manifest.ref}: annotation {DEPENDS_ON_ANNOTATION} must be a string of "
+        f"comma-separated references (found {found}); the object is not applied",
+        manifest,
+    )
+
+
+def _ignore_fields_error(manifest: Manifest) -> SyncdError | None:
+    annotations = manifest.metadata.get("annotations")
+    if not isinstance(annotations, Mapping) or IGNORE_FIELDS_ANNOTATION not in annotations:
+        return None
+    value = annotations[IGNORE_FIELDS_ANNOTATION]
+    try:
+        if not isinstance(value, str):
+            raise InvalidIgnoreFieldsError(
+                f"{IGNORE_FIELDS_ANNOTATION} must be a string of comma-separated JSON pointers"
+            )
+        parse_ignore_fields(value)
+    except InvalidIgnoreFieldsError as exc:
+        return _error(
+            ErrorCode.INVALID_IGNORE_FIELDS,
+            f"{manifest.ref}: {exc}; the object is not applied",
+            manifest,
+        )
+    return None
 
 
 def _is_label(value: str) -> bool:

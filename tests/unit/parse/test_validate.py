@@ -218,3 +218,59 @@ def test_one_bad_object_does_not_block_the_rest() -> None:
     result = validate(given, scope=ROOT)
     assert [m.ref.name for m in result.manifests] == ["good"]
     assert len(result.errors) == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "found"),
+    [
+        (["/namespaces/ns/ConfigMap/b"], "a list"),
+        ({"ref": "/namespaces/ns/ConfigMap/b"}, "dict"),
+        (7, "int"),
+        (None, "NoneType"),
+    ],
+)
+def test_a_depends_on_annotation_that_is_not_a_string_is_sd1070_and_rejected(
+    value: object, found: str
+) -> None:
+    annotations = {"config.kubernetes.io/depends-on": value}
+    bad = manifest(name="a", path="dep.yaml")
+    body = {**bad.body, "metadata": {**bad.metadata, "annotations": annotations}}
+    bad = Manifest(ref=bad.ref, body=body, source_path="dep.yaml")
+    result = validate([bad, manifest(name="b")], scope=ROOT)
+    assert [m.ref.name for m in result.manifests] == ["b"]
+    [error] = result.errors
+    assert error.code is ErrorCode.INVALID_DEPENDENCY
+    assert error.message.startswith("dep.yaml: ConfigMap ns/a: annotation ")
+    assert f"must be a string of comma-separated references (found {found})" in error.message
+    assert error.resources == (ResourceRef(ref=bad.ref, source_path="dep.yaml"),)
+    assert bad.ref in result.rejected
+
+
+def test_a_depends_on_annotation_given_as_a_string_passes_validation() -> None:
+    annotations = {"config.kubernetes.io/depends-on": "/namespaces/ns/ConfigMap/b"}
+    ok = manifest(name="a")
+    body = {**ok.body, "metadata": {**ok.metadata, "annotations": annotations}}
+    result = validate([Manifest(ref=ok.ref, body=body, source_path="a.yaml")], scope=ROOT)
+    assert result.errors == ()
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["spec/replicas", "/metadata/name", "/metadata/labels/app.kubernetes.io~1managed-by", ["/a"]],
+)
+def test_a_malformed_ignore_fields_annotation_is_sd1073_and_rejected(value: object) -> None:
+    body = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": "c",
+            "namespace": "n",
+            "annotations": {"syncd.dev/ignore-fields": value},
+        },
+    }
+    manifest = Manifest(ref=ObjectRef.from_object(body), body=body, source_path="c.yaml")
+    result = validate([manifest], scope=ScopeRules(is_namespaced=lambda g, k: True))
+    assert result.manifests == ()
+    [error] = result.errors
+    assert error.code is ErrorCode.INVALID_IGNORE_FIELDS
+    assert manifest.ref in result.rejected
