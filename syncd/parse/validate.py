@@ -211,19 +211,20 @@ def _ignore_fields_error(manifest: Manifest) -> SyncdError | None:
     if not isinstance(annotations, Mapping) or IGNORE_FIELDS_ANNOTATION not in annotations:
         return None
     value = annotations[IGNORE_FIELDS_ANNOTATION]
-    try:
-        if not isinstance(value, str):
-            raise InvalidIgnoreFieldsError(
-                f"{IGNORE_FIELDS_ANNOTATION} must be a string of comma-separated JSON pointers"
-            )
-        parse_ignore_fields(value)
-    except InvalidIgnoreFieldsError as exc:
-        return _error(
-            ErrorCode.INVALID_IGNORE_FIELDS,
-            f"{manifest.ref}: {exc}; the object is not applied",
-            manifest,
-        )
-    return None
+    if not isinstance(value, str):
+        problem = f"{IGNORE_FIELDS_ANNOTATION} must be a string of comma-separated JSON pointers"
+    else:
+        try:
+            parse_ignore_fields(value)
+        except InvalidIgnoreFieldsError as exc:
+            problem = str(exc)
+        else:
+            return None
+    return _error(
+        ErrorCode.INVALID_IGNORE_FIELDS,
+        f"{manifest.ref}: {problem}; the object is not applied",
+        manifest,
+    )
 
 
 def _is_label(value: str) -> bool:

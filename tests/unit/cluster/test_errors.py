@@ -200,8 +200,10 @@ def test_redact_ignores_empty_secrets() -> None:
         (403, "forbidden", False),
         (
             500,
-            "failed to create typed patch object (/v1, Kind=Widget): .spec.size2: field not "
-            "declared in schema",
+            (
+                "failed to create typed patch object (/v1, Kind=Widget): .spec.size2: field not "
+                "declared in schema"
+            ),
             False,
         ),
     ],
