@@ -91,6 +91,30 @@ def _claims_of(live: Mapping[str, Any]) -> frozenset[ObjectRef]:
     )
 
 
+def _statuses_of(live: Mapping[str, Any]) -> dict[ObjectRef, ResourceStatus] | None:
+    """The per-object statuses a live ResourceGroup holds, as `record_statuses` writes them.
+
+    None when the status is missing or not in that form (the next record writes it).
+    """
+    status = live.get("status")
+    if not isinstance(status, Mapping) or not isinstance(status.get("resourceStatuses"), list):
+        return None
+    found: dict[ObjectRef, ResourceStatus] = {}
+    try:
+        for entry in status["resourceStatuses"]:
+            ref = ObjectRef(
+                group=str(entry.get("group", "")),
+                kind=str(entry["kind"]),
+                namespace=str(entry.get("namespace", "")),
+                name=str(entry["name"]),
+            )
+            found[ref] = ResourceStatus(entry["status"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+    generation = (live.get("metadata") or {}).get("generation")
+    return found if status.get("observedGeneration") == generation else None
+
+
 def _names_sync(live: Mapping[str, Any], manager: str) -> bool:
     annotations = (live.get("metadata") or {}).get("annotations") or {}
     return annotations.get(MANAGER_ANNOTATION) == manager
@@ -140,6 +164,8 @@ class InventoryStore:
             )
         refs = InventorySet.of(_refs_of(live))
         claims = _claims_of(live)
+        if self._last_statuses is None:
+            self._last_statuses = _statuses_of(live)
         written = tooling if _names_sync(live, self._sync.manager) else ""
         self._last_written = (refs.refs, claims, written)
         self._live = live
@@ -153,6 +179,7 @@ class InventoryStore:
             self._ref, self._body(refs, claims), field_manager=FIELD_MANAGER, force=True
         )
         self._last_written = (refs.refs, claims, TOOLING)
+        self._last_statuses = None  # a new generation: its status is written again
         return True
 
     def claims_elsewhere(self) -> dict[ObjectRef, str]:

@@ -20,7 +20,7 @@ from syncd.core.sync import SyncId, SyncKind
 from syncd.inventory.store import InventoryStore
 from syncd.testing.clock import FakeClock
 from syncd.testing.fake_cluster import FakeCluster, FakeVerb
-from tests.unit.kube import BUILTIN_TYPES, WRITE_VERBS, verbs
+from tests.unit.kube import BUILTIN_TYPES, WRITE_VERBS, cm_ref, verbs
 
 SYNC = SyncId(kind=SyncKind.ROOT_SYNC, namespace="syncd-system", name="root")
 REFS = InventorySet.of(
@@ -176,3 +176,18 @@ def test_load_reads_every_entry_of_a_large_inventory(
     )
     store.record(many)
     assert InventoryStore(cluster, sync=SYNC).load().refs == many
+
+
+def test_statuses_already_stored_are_not_rewritten_by_a_new_process(
+    cluster: FakeCluster, store: InventoryStore
+) -> None:
+    refs = InventorySet.of([cm_ref("a")])
+    store.record(refs)
+    statuses = {cm_ref("a"): ResourceStatus.CURRENT}
+    assert store.record_statuses(statuses)
+    restarted = InventoryStore(cluster, sync=SYNC)
+    restarted.load()
+    start = len(cluster.requests)
+    assert not restarted.record_statuses(statuses)
+    assert cluster.requests[start:] == []
+    assert restarted.record_statuses({cm_ref("a"): ResourceStatus.IN_PROGRESS})
