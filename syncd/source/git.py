@@ -1,4 +1,4 @@
-"""The Git source, built on dulwich (the only module that imports dulwich).
+"""The Git source, built on dulwich (with `git_transport`, the only modules that import it).
 
 Owns `GitSource`: resolving a branch, tag or commit with one ls-remote;
 fetching exactly the commit needed (shallow where the server allows,
@@ -16,11 +16,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import select
 import shutil
-import socket
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -30,10 +27,6 @@ from dulwich.client import (
     HTTPProxyUnauthorized,
     HTTPUnauthorized,
     InvalidWants,
-    LocalGitClient,
-    TCPGitClient,
-    Urllib3HttpGitClient,
-    default_urllib3_manager,
 )
 from dulwich.errors import (
     ApplyDeltaError,
@@ -46,7 +39,6 @@ from dulwich.errors import (
 )
 from dulwich.object_store import peel_sha
 from dulwich.objects import Blob, Commit, ObjectID
-from dulwich.protocol import DEFAULT_GIT_PROTOCOL_VERSION_FETCH, Protocol
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
@@ -56,6 +48,7 @@ from syncd.logging import get_logger
 from syncd.source.cache import SourceCache, safe_relative
 from syncd.source.checkout import TreeFile, write_tree
 from syncd.source.git_options import GitSourceOptions, Transport, parse_remote
+from syncd.source.git_transport import Step, new_client
 from syncd.source.redact import redact_text
 
 if TYPE_CHECKING:
@@ -87,52 +80,6 @@ _TRANSLATED: Final = (
     ValueError,
     AssertionError,
 )
-
-
-class Step(StrEnum):
-    """The step of a Git operation, as named in error messages."""
-
-    LS_REMOTE = "ls-remote"
-    FETCH = "fetch"
-    CHECKOUT = "checkout"
-
-
-class _TimeoutTCPGitClient(TCPGitClient):
-    """git:// with a connect and read timeout (dulwich's TCP client waits forever)."""
-
-    def __init__(self, host: str, port: int | None, *, timeout: float) -> None:
-        super().__init__(host, port)
-        self._timeout = timeout
-
-    def _connect(
-        self, cmd: bytes, path: str | bytes, protocol_version: int | None = None
-    ) -> tuple[Protocol, Callable[[], bool], None]:
-        if cmd != b"upload-pack":
-            raise GitProtocolError("syncd only fetches over git://")
-        sock = socket.create_connection((self._host, self._port), timeout=self._timeout)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        reader, writer = sock.makefile("rb", -1), sock.makefile("wb", 0)
-
-        def close() -> None:
-            reader.close()
-            writer.close()
-            sock.close()
-
-        def shutdown_write() -> None:
-            writer.flush()
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_WR)
-
-        def can_read() -> bool:
-            return bool(select.select([sock], [], [], 0)[0])
-
-        proto = Protocol(reader.read, writer.write, close, shutdown_write=shutdown_write)
-        self.protocol_version = protocol_version or DEFAULT_GIT_PROTOCOL_VERSION_FETCH
-        # The version request hides behind two NULs so old servers ignore it.
-        version = b"\0\0version=2\0" if self.protocol_version == 2 else b""
-        raw_path = path if isinstance(path, bytes) else path.encode()
-        proto.send_cmd(b"git-" + cmd, raw_path, b"host=" + self._host.encode("ascii") + version)
-        return proto, can_read, None
 
 
 class GitSource:
@@ -400,37 +347,8 @@ class GitSource:
 
     def _get_client(self) -> GitClient:
         if self._client is None:
-            self._client = self._new_client()
+            self._client = new_client(self._remote, self._options)
         return self._client
-
-    def _new_client(self) -> GitClient:
-        remote, options = self._remote, self._options
-        if remote.transport is Transport.LOCAL:
-            return LocalGitClient()
-        if remote.transport is Transport.GIT:
-            return _TimeoutTCPGitClient(remote.host, remote.port, timeout=options.timeout)
-        manager = default_urllib3_manager(
-            None,
-            base_url=remote.url,
-            timeout=options.timeout,
-            cert_reqs="CERT_NONE" if options.no_ssl_verify else "CERT_REQUIRED",
-        )
-        ca_pem = options.credentials.ca_cert_pem if options.credentials else b""
-        if ca_pem and isinstance(manager, urllib3.PoolManager):
-            try:
-                manager.connection_pool_kw["ca_cert_data"] = ca_pem.decode("ascii")
-            except UnicodeDecodeError:
-                raise SourceFetchError(
-                    f"{Step.LS_REMOTE} {self.url} failed: the CA certificate in the Secret "
-                    "is not PEM text"
-                ) from None
-        return Urllib3HttpGitClient(
-            remote.url,
-            pool_manager=manager,
-            username=remote.username,
-            password=remote.password,
-            timeout=options.timeout,
-        )
 
     @contextlib.contextmanager
     def _step(self, step: Step) -> Iterator[None]:

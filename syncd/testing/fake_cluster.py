@@ -29,7 +29,6 @@ from syncd.core.errors import (
     ConflictError,
     InvalidError,
     NotFoundError,
-    ResourceExpiredError,
 )
 from syncd.core.ports import (
     Clock,
@@ -57,6 +56,7 @@ from .fake_objects import (
     skeleton,
 )
 from .fake_ssa import Ownership, apply_fields, deep, patch_fields
+from .fake_watch import WatchHistory
 
 __all__ = ["FakeCluster", "FakeVerb"]
 
@@ -310,38 +310,19 @@ class FakeCluster:
         del timeout_seconds
         with self._lock:
             self._record(FakeVerb.WATCH, rtype)
-            selector = compile_selector(label_selector)
-            if resource_version in ("", "0"):
-                backlog = [
-                    WatchEvent(type=WatchEventType.ADDED, object=deep(stored.obj))
-                    for key, stored in sorted(self._objects.items())
-                    if selected(stored.obj, key, rtype, namespace, selector)
-                ]
-            else:
-                since = int(resource_version)
-                if since < self._compacted_rv:
-                    raise ResourceExpiredError(
-                        f"too old resource version: {since} ({self._compacted_rv})",
-                        status=410,
-                        reason="Expired",
-                    )
-                backlog = [
-                    WatchEvent(type=event.type, object=deep(event.object))
-                    for rv, event in self._events
-                    if rv > since
-                    and selected(
-                        event.object,
-                        ObjectRef.from_object(event.object),
-                        rtype,
-                        namespace,
-                        selector,
-                    )
-                ]
-            bookmark = {
-                "apiVersion": rtype.api_version,
-                "kind": rtype.kind,
-                "metadata": {"resourceVersion": str(self._rv)},
-            }
+            history = WatchHistory(
+                objects=[(key, stored.obj) for key, stored in sorted(self._objects.items())],
+                events=self._events,
+                compacted=self._compacted_rv,
+                latest=self._rv,
+            )
+            backlog = history.replay(
+                rtype,
+                namespace=namespace,
+                selector=compile_selector(label_selector),
+                resource_version=resource_version,
+            )
+            bookmark = history.bookmark(rtype)
         yield from backlog
         yield WatchEvent(type=WatchEventType.BOOKMARK, object=bookmark)
 

@@ -3,30 +3,32 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
-from syncd.apply.namespaces import NamespaceGuard
-from syncd.apply.pruner import Outcome, PruneIdentity, Pruner
-from syncd.core.errors import ConflictError, ErrorCode, ForbiddenError, NotFoundError
+from syncd.apply.pruner import Outcome, Pruner
+from syncd.core.errors import ConflictError, ErrorCode, ForbiddenError
 from syncd.core.metadata import (
     APPLYSET_PART_OF_LABEL,
     DEPENDS_ON_ANNOTATION,
-    FIELD_MANAGER,
     MANAGED_BY_LABEL,
     MANAGER_ANNOTATION,
 )
-from syncd.core.plan import Action, Plan, PlannedObject
+from syncd.core.plan import Action, Plan
 from syncd.core.refs import ObjectRef
-from syncd.testing.clock import FakeClock
 from syncd.testing.fake_cluster import FakeCluster, FakeVerb
-from tests.unit.apply.plans import APPLYSET, SYNC_ID, decorated, planned
+from tests.unit.apply.plans import decorated, planned
+from tests.unit.apply.prune_env import (
+    SteppingClock,
+    create,
+    deletes_since,
+    make_pruner,
+    plan_of,
+    removal,
+)
 from tests.unit.kube import (
-    BUILTIN_TYPES,
-    WIDGET,
     cluster_role,
     configmap,
     crd,
@@ -37,65 +39,6 @@ from tests.unit.kube import (
 )
 
 OTHER_SYNC = "RootSync/syncd-system/other"
-
-
-class SteppingClock(FakeClock):
-    """Monotonic time moves one second per reading, so waits run out quickly."""
-
-    def monotonic(self) -> float:
-        self.advance(1)
-        return super().monotonic()
-
-
-@pytest.fixture
-def cluster() -> FakeCluster:
-    return FakeCluster((*BUILTIN_TYPES, WIDGET), clock=FakeClock())
-
-
-@pytest.fixture
-def pool() -> Iterator[ThreadPoolExecutor]:
-    with ThreadPoolExecutor(max_workers=4) as executor:
-        yield executor
-
-
-def make_pruner(
-    cluster: FakeCluster,
-    pool: ThreadPoolExecutor,
-    *,
-    clock: FakeClock | None = None,
-    stop: threading.Event | None = None,
-) -> Pruner:
-    return Pruner(
-        cluster,
-        executor=pool,
-        clock=clock or FakeClock(),
-        identity=PruneIdentity(sync_id=SYNC_ID, applyset_id=APPLYSET),
-        namespaces=NamespaceGuard(cluster, executor=pool, protected=("syncd-system",)),
-        stop=stop,
-    )
-
-
-@pytest.fixture
-def pruner(cluster: FakeCluster, pool: ThreadPoolExecutor) -> Pruner:
-    return make_pruner(cluster, pool)
-
-
-def create(cluster: FakeCluster, body: dict[str, Any]) -> ObjectRef:
-    m = decorated(body)
-    cluster.apply(m.ref, m.body, field_manager=FIELD_MANAGER)
-    return m.ref
-
-
-def removal(cluster: FakeCluster, ref: ObjectRef, action: Action = Action.PRUNE) -> PlannedObject:
-    return planned(None, action, ref=ref, live=cluster.peek(ref))
-
-
-def plan_of(cluster: FakeCluster, *refs: ObjectRef) -> Plan:
-    return Plan(objects=tuple(removal(cluster, ref) for ref in refs))
-
-
-def deletes_since(cluster: FakeCluster, start: int) -> list[str]:
-    return [label for _, label in verbs(cluster.requests[start:], [FakeVerb.DELETE])]
 
 
 def with_annotation(body: dict[str, Any], key: str, value: str) -> dict[str, Any]:
@@ -314,50 +257,6 @@ def test_detach_removes_syncd_metadata_and_never_deletes(
     assert live["data"] == {"key": "keep-me"}
 
 
-def test_a_namespace_holding_someone_elses_object_is_kept(
-    cluster: FakeCluster, pruner: Pruner
-) -> None:
-    ns = create(cluster, namespace("shared"))
-    ours = create(cluster, configmap("ours", "shared"))
-    theirs = configmap("theirs", "shared")
-    cluster.apply(ObjectRef.from_object(theirs), theirs, field_manager="kubectl")
-    start = len(cluster.requests)
-    result = pruner.prune(plan_of(cluster, ns, ours), timeout=30)
-    assert deletes_since(cluster, start) == ["ConfigMap shared/ours"]
-    assert result.outcomes == {ours: Outcome.PRUNED, ns: Outcome.FAILED}
-    [error] = result.errors
-    assert error.code is ErrorCode.NAMESPACE_IN_USE
-    assert "ConfigMap shared/theirs" in error.message
-    assert cluster.peek(ns) is not None
-
-
-def test_a_namespace_with_only_what_the_cluster_makes_is_deleted(
-    cluster: FakeCluster, pruner: Pruner
-) -> None:
-    ns = create(cluster, namespace("mine"))
-    for made in (configmap("kube-root-ca.crt", "mine"), deployment("owned", "mine")):
-        if made["kind"] == "Deployment":
-            made["metadata"]["ownerReferences"] = [{"kind": "Thing", "name": "x", "uid": "u"}]
-        cluster.apply(ObjectRef.from_object(made), made, field_manager="kube-controller-manager")
-    result = pruner.prune(plan_of(cluster, ns), timeout=30)
-    assert result.outcomes == {ns: Outcome.PRUNED}
-    assert cluster.peek(ns) is None
-
-
-@pytest.mark.parametrize(
-    "name", ["default", "kube-system", "kube-public", "kube-node-lease", "syncd-system"]
-)
-def test_system_namespaces_are_never_deleted(
-    cluster: FakeCluster, pruner: Pruner, name: str
-) -> None:
-    ns = create(cluster, namespace(name))
-    start = len(cluster.requests)
-    result = pruner.prune(plan_of(cluster, ns), timeout=30)
-    assert deletes_since(cluster, start) == []
-    assert result.outcomes == {ns: Outcome.DETACHED}
-    assert cluster.peek(ns) is not None
-
-
 def test_one_forbidden_delete_is_reported_and_the_others_proceed(
     cluster: FakeCluster, pruner: Pruner
 ) -> None:
@@ -408,15 +307,3 @@ def test_objects_planned_for_anything_but_removal_are_left_alone(
     )
     assert cluster.requests[start:] == []
     assert result.outcomes == {}
-
-
-def test_a_type_gone_since_discovery_does_not_keep_a_namespace(
-    cluster: FakeCluster, pruner: Pruner
-) -> None:
-    ns = create(cluster, namespace("stale"))
-    cluster.fail_always(
-        FakeVerb.LIST, WIDGET, NotFoundError("404 page not found", status=404, reason="")
-    )
-    result = pruner.prune(plan_of(cluster, ns), timeout=30)
-    assert result.outcomes == {ns: Outcome.PRUNED}
-    assert result.errors == ()
