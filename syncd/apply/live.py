@@ -107,9 +107,9 @@ class LiveReader:
             for item in items:
                 objects[ObjectRef.from_object(item)] = item
         missing: dict[GroupKind, list[ObjectRef]] = defaultdict(list)
-        for ref in sorted(declared):
+        for ref in sorted(r for r in declared if r not in objects):
             gk = (ref.group, ref.kind)
-            if ref not in objects and gk not in failed and gk not in unknown:
+            if gk not in failed and gk not in unknown:
                 missing[gk].append(ref)
         found, unresolved, lookup_errors = self._look_up(missing)
         objects.update(found)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final, Protocol, TypeVar
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import urllib3
 from urllib3.util import Retry, Timeout
@@ -170,6 +170,9 @@ class Transport:
             ),
             **_tls_options(connection),
         )
+        # One server: take its pool once instead of resolving the URL on every request.
+        self._host_pool = self._pool.connection_from_url(connection.server)
+        self._base_path = urlsplit(connection.server).path.rstrip("/")
 
     @property
     def timeout(self) -> float:
@@ -196,14 +199,14 @@ class Transport:
         release or close the response; error bodies are always read.
         Transport failures raise ClusterError naming method and path.
         """
-        url = self._connection.server + path + (f"?{urlencode(query)}" if query else "")
+        url = self._base_path + path + (f"?{urlencode(query)}" if query else "")
         all_headers = self._headers(headers or {}, impersonate)
         timeout = Timeout(connect=self._timeout, read=read_timeout or self._timeout)
 
         def send_once() -> urllib3.BaseHTTPResponse:
             counter.add(verb)
             try:
-                response = self._pool.request(
+                response = self._host_pool.urlopen(
                     method,
                     url,
                     body=body,
@@ -231,20 +234,22 @@ class Transport:
 
     def _headers(
         self, extra: Mapping[str, str], impersonate: tuple[str, tuple[str, ...]] | None
-    ) -> urllib3.HTTPHeaderDict:
-        headers = urllib3.HTTPHeaderDict({"User-Agent": self._user_agent})
-        headers["Accept"] = "application/json"
+    ) -> Mapping[str, str]:
+        headers: dict[str, str] = {"User-Agent": self._user_agent, "Accept": "application/json"}
         token = self._bearer_token()
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        for key, value in extra.items():
-            headers[key] = value
-        if impersonate is not None:
-            user, groups = impersonate
-            headers["Impersonate-User"] = user
-            for group in groups:
-                headers.add("Impersonate-Group", group)
-        return headers
+        headers.update(extra)
+        if impersonate is None:
+            return headers
+        user, groups = impersonate
+        headers["Impersonate-User"] = user
+        if not groups:
+            return headers
+        multi = urllib3.HTTPHeaderDict(headers)  # one header line per group
+        for group in groups:
+            multi.add("Impersonate-Group", group)
+        return multi
 
     def _bearer_token(self) -> str:
         token_file = self._connection.token_file

@@ -26,7 +26,7 @@ class Manifest:
     def metadata(self) -> Mapping[str, Any]:
         """`metadata`, or an empty mapping."""
         meta = self.body.get("metadata")
-        return meta if isinstance(meta, Mapping) else {}
+        return meta if isinstance(meta, dict | Mapping) else {}
 
     @property
     def annotations(self) -> Mapping[str, str]:

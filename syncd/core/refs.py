@@ -16,13 +16,15 @@ class InvalidObjectRefError(ValueError):
     """A manifest lacks the fields that identify an object."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, order=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class ObjectRef:
     """The identity of one Kubernetes object (group, kind, namespace, name).
 
     `namespace` is empty for cluster-scoped objects; `group` is empty for the
     core group. `version` rides along for building request paths and takes
-    no part in equality, hashing or ordering.
+    no part in equality, hashing or ordering. References are dictionary keys
+    and sorted all the time (thousands per run), so the identity tuple and its
+    hash are computed once.
     """
 
     group: str
@@ -30,6 +32,40 @@ class ObjectRef:
     namespace: str = ""
     name: str
     version: str = field(default="", compare=False)
+    _key: tuple[str, str, str, str] = field(init=False, repr=False, compare=False)
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Compute the identity tuple and its hash once."""
+        key = (self.group, self.kind, self.namespace, self.name)
+        object.__setattr__(self, "_key", key)
+        object.__setattr__(self, "_hash", hash(key))
+
+    def __hash__(self) -> int:
+        """The hash of the identity (group, kind, namespace, name)."""
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        """Same group, kind, namespace and name (the version does not count)."""
+        if other.__class__ is ObjectRef:
+            return self._key == other._key
+        return NotImplemented
+
+    def __lt__(self, other: ObjectRef) -> bool:
+        """Ordered by group, kind, namespace, name."""
+        return self._key < other._key
+
+    def __le__(self, other: ObjectRef) -> bool:
+        """Ordered by group, kind, namespace, name."""
+        return self._key <= other._key
+
+    def __gt__(self, other: ObjectRef) -> bool:
+        """Ordered by group, kind, namespace, name."""
+        return self._key > other._key
+
+    def __ge__(self, other: ObjectRef) -> bool:
+        """Ordered by group, kind, namespace, name."""
+        return self._key >= other._key
 
     @property
     def api_version(self) -> str:

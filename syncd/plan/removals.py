@@ -49,7 +49,7 @@ def removals(
     found: list[PlannedObject] = []
     kept: set[ObjectRef] = set()
     managed = 0
-    for ref in sorted(inventory):
+    for ref in inventory:
         if not known(ref):
             if ref not in declared:
                 kept.add(ref)
@@ -77,6 +77,7 @@ def removals(
                 ),
             )
         )
+    found.sort(key=lambda obj: obj.ref)
     return found, kept, managed
 
 
@@ -110,8 +111,8 @@ def guard(
 def annotations_of(obj: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """`metadata.annotations` of a live object, or an empty mapping."""
     metadata = obj.get("metadata") if obj is not None else None
-    annotations = metadata.get("annotations") if isinstance(metadata, Mapping) else None
-    return annotations if isinstance(annotations, Mapping) else {}
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    return annotations if isinstance(annotations, dict) else {}
 
 
 def manager_of(obj: Mapping[str, Any] | None) -> str:

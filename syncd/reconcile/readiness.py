@@ -74,13 +74,14 @@ class Readiness:
             current = statuses.get(ref)
             if current is None or current.status is KStatus.CURRENT:
                 del self._since[ref]
-        for ref, result in sorted(statuses.items()):
+        for ref, result in statuses.items():
             if result.status is KStatus.CURRENT:
                 continue
             waited = applied.waited_out and ref in applied.statuses
             since = self._since.setdefault(ref, now - (timeout if waited else 0.0))
             if result.status is KStatus.FAILED or now - since >= timeout:
                 errors.append(_not_ready(ref, result, source_paths.get(ref, ""), timeout))
+        errors.sort(key=lambda error: error.resources[0].ref)
         return ReadinessReport(statuses=statuses, errors=tuple(errors))
 
 
