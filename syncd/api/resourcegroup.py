@@ -5,7 +5,7 @@ lists every object the sync manages (group, kind, namespace, name);
 `spec.claims` lists objects the sync declares while another sync still
 manages them; `status.resourceStatuses` carries each object's kstatus, how its last
 actuation went and whether it is being applied or deleted. Both lists are
-map-type lists keyed by identity, so the API server refuses duplicates. Its
+atomic lists that syncd alone writes, never repeating an entry. Its
 CRD carries the `applyset.kubernetes.io/is-parent-type` label so kubectl
 accepts it as an ApplySet parent.
 """

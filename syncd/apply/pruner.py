@@ -5,7 +5,11 @@ dependents first, then namespaced, cluster-scoped, Namespaces, CRDs;
 depends-on edges inside). For each wave, just before deleting:
 
 1. every object is read again (a GET each, or one LIST per kind by the
-   sync's ApplySet label): a plan can be minutes old by now;
+   sync's ApplySet label) when the plan is older than `FRESH_SECONDS`: a
+   plan can be minutes old by now (readiness waits, earlier waves). A
+   younger plan's copies are used as they are; either way the delete
+   carries their UID and resourceVersion, so the server refuses to delete
+   an object that changed since it was read;
 2. an object that is gone, or no longer carries this sync's manager
    annotation and ApplySet label, is dropped from the inventory untouched;
 3. one that another sync now declares (a *claim* in that sync's inventory)
@@ -53,6 +57,9 @@ from syncd.logging import get_logger
 
 log = get_logger("apply.pruner")
 
+FRESH_SECONDS: Final = 10.0
+"""Live copies read this recently are decided on as they are: the delete's UID and
+resourceVersion preconditions make the server refuse it if the object changed since."""
 REREAD_GET_MAX: Final = 8
 """Up to this many objects of a kind in one wave are re-read with a GET each."""
 POLL_INTERVAL: Final = 0.5
@@ -133,8 +140,19 @@ class Pruner:
         self._stop = stop or threading.Event()
         self._field_manager = field_manager
 
-    def prune(self, plan: Plan, *, timeout: float, claims: Claims | None = None) -> PruneResult:
-        """Remove the plan's PRUNE and DETACH objects, wave by wave (see the module docstring)."""
+    def prune(
+        self,
+        plan: Plan,
+        *,
+        timeout: float,
+        claims: Claims | None = None,
+        planned_at: float | None = None,
+    ) -> PruneResult:
+        """Remove the plan's PRUNE and DETACH objects, wave by wave (see the module docstring).
+
+        `planned_at` (the pruner's monotonic clock) is when the plan's live copies
+        were read; without it they are always read again.
+        """
         targets = {
             obj.ref: obj for obj in plan.objects if obj.action in (Action.PRUNE, Action.DETACH)
         }
@@ -142,7 +160,7 @@ class Pruner:
             return PruneResult()
         claimed = claims() if claims is not None else {}
         deadline = self._clock.monotonic() + timeout
-        run = _Run(targets=targets, claimed=claimed)
+        run = _Run(targets=targets, claimed=claimed, planned_at=planned_at)
         waves = prune_waves({ref: obj.live or {} for ref, obj in targets.items()})
         for index, wave in enumerate(waves):
             if self._stop.is_set():
@@ -163,7 +181,7 @@ class Pruner:
 
     def _wave(self, wave: tuple[ObjectRef, ...], run: _Run) -> dict[ObjectRef, str]:
         """Decide and act on one wave; return the objects left terminating (ref -> uid)."""
-        fresh = self._reread(wave, run)
+        fresh = self._reread(wave, run) if self._stale(run) else _planned_copies(wave, run)
         jobs: list[tuple[ObjectRef, str, Future[Any]]] = []
         for ref in wave:
             if ref in run.outcomes:
@@ -237,6 +255,12 @@ class Pruner:
                     run.fail(ref, verdict.error)
                     return ""
         return "release" if detach else "delete"
+
+    def _stale(self, run: _Run) -> bool:
+        """Whether the plan's live copies are too old to decide on (then they are read again)."""
+        if run.planned_at is None:
+            return True
+        return self._clock.monotonic() - run.planned_at > FRESH_SECONDS
 
     def _ours(self, live: JsonObject) -> bool:
         metadata = live.get("metadata") or {}
@@ -315,6 +339,7 @@ class _Run:
 
     targets: Mapping[ObjectRef, PlannedObject]
     claimed: Mapping[ObjectRef, str]
+    planned_at: float | None = None
     outcomes: dict[ObjectRef, Outcome] = field(default_factory=dict)
     errors: list[SyncdError] = field(default_factory=list)
     handover: dict[ObjectRef, str] = field(default_factory=dict)
@@ -352,6 +377,16 @@ class _Run:
             for ref in wave:
                 self.outcomes.setdefault(ref, Outcome.FAILED)
         log.info("apply.prune_deferred", why=why)
+
+
+def _planned_copies(wave: tuple[ObjectRef, ...], run: _Run) -> dict[ObjectRef, JsonObject]:
+    """The plan's own live copies of a wave (read moments ago)."""
+    copies: dict[ObjectRef, JsonObject] = {}
+    for ref in wave:
+        live = run.targets[ref].live
+        if live is not None:
+            copies[ref] = dict(live)
+    return copies
 
 
 def _changed_error(ref: ObjectRef) -> SyncdError:

@@ -26,7 +26,7 @@ from syncd.api.resourcegroup import (
     parse_resource_group,
 )
 from syncd.api.wire import API_VERSION
-from syncd.core.errors import ClusterError, ConflictError
+from syncd.core.errors import ClusterError
 from syncd.core.inventory import InventorySet, applyset_id
 from syncd.core.metadata import (
     APPLYSET_GROUP_KINDS_ANNOTATION,
@@ -38,11 +38,13 @@ from syncd.core.metadata import (
     MANAGED_BY_VALUE,
     MANAGER_ANNOTATION,
 )
-from syncd.core.ports import Cluster, JsonObject
+from syncd.core.ports import Clock, Cluster, JsonObject
 from syncd.core.refs import ObjectRef
 from syncd.core.sync import INVENTORY_KIND, SYNCD_GROUP, SYNCD_VERSION, SyncId
 
 TOOLING = f"syncd/{__version__}"
+REREAD_SECONDS = 300.0
+"""How long the inventory this store last read or wrote is trusted without a GET."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,9 +125,15 @@ def _names_sync(live: Mapping[str, Any], manager: str) -> bool:
 class InventoryStore:
     """The ResourceGroup of one sync."""
 
-    def __init__(self, cluster: Cluster, *, sync: SyncId) -> None:
-        """Bind the store to a sync; nothing is read yet."""
+    def __init__(self, cluster: Cluster, *, sync: SyncId, clock: Clock | None = None) -> None:
+        """Bind the store to a sync; nothing is read yet.
+
+        With a `clock`, the inventory this store last read or wrote is reused for up to
+        `REREAD_SECONDS` instead of being read again (this store is its only writer).
+        """
         self._cluster = cluster
+        self._clock = clock
+        self._known: tuple[Inventory, float] | None = None
         self._sync = sync
         self._ref = ObjectRef(
             group=SYNCD_GROUP,
@@ -151,9 +159,17 @@ class InventoryStore:
         )
 
     def load(self) -> Inventory:
-        """Read the ResourceGroup (one GET); an absent one is an empty inventory."""
+        """The inventory: what this store last wrote or read, or the ResourceGroup (one GET).
+
+        An absent ResourceGroup is an empty inventory.
+        """
+        if self._known is not None and self._clock is not None:
+            inventory, at = self._known
+            if self._clock.monotonic() - at < REREAD_SECONDS:
+                return inventory
         live = self._cluster.get(self._ref)
         if live is None:
+            self._forget()
             return Inventory(refs=InventorySet(), exists=False)
         annotations = (live.get("metadata") or {}).get("annotations") or {}
         tooling = str(annotations.get(APPLYSET_TOOLING_ANNOTATION, ""))
@@ -169,27 +185,45 @@ class InventoryStore:
         written = tooling if _names_sync(live, self._sync.manager) else ""
         self._last_written = (refs.refs, claims, written)
         self._live = live
-        return Inventory(refs=refs, exists=True)
+        inventory = Inventory(refs=refs, exists=True)
+        self._remember(inventory)
+        return inventory
 
     def record(self, refs: InventorySet, *, claims: frozenset[ObjectRef] = frozenset()) -> bool:
         """Apply the ResourceGroup listing exactly `refs` and `claims`; False when already so."""
         if self._last_written == (refs.refs, claims, TOOLING):
             return False
-        self._live = self._cluster.apply(
-            self._ref, self._body(refs, claims), field_manager=FIELD_MANAGER, force=True
-        )
+        try:
+            self._live = self._cluster.apply(
+                self._ref, self._body(refs, claims), field_manager=FIELD_MANAGER, force=True
+            )
+        except ClusterError:
+            self._forget()  # whether it was written is unknown: read it next time
+            raise
         self._last_written = (refs.refs, claims, TOOLING)
         self._last_statuses = None  # a new generation: its status is written again
+        self._remember(Inventory(refs=refs, exists=True))
         return True
+
+    def _remember(self, inventory: Inventory) -> None:
+        if self._clock is not None:
+            self._known = (inventory, self._clock.monotonic())
+
+    def _forget(self) -> None:
+        self._known = None
+        self._last_written = None
+        self._live = None
 
     def claims_elsewhere(self) -> dict[ObjectRef, str]:
         """Objects other syncs claim (declare while this one manages them) -> the claiming sync.
 
-        One LIST of every syncd ResourceGroup. Raises ClusterError when it
-        fails: the caller must not delete anything it cannot check.
+        One LIST of every other syncd ResourceGroup (the server leaves this sync's
+        own, the largest, out). Raises ClusterError when it fails: the caller must
+        not delete anything it cannot check.
         """
         rtype = self._cluster.resource_type(SYNCD_GROUP, INVENTORY_KIND)
-        listed = self._cluster.list(rtype, label_selector=f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}")
+        selector = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE},{APPLYSET_ID_LABEL}!={self.applyset_id}"
+        listed = self._cluster.list(rtype, label_selector=selector)
         found: dict[ObjectRef, str] = {}
         for item in listed.items:
             claimant = str(
@@ -202,12 +236,16 @@ class InventoryStore:
         return found
 
     def record_statuses(self, statuses: Mapping[ObjectRef, ResourceStatus]) -> bool:
-        """Write per-object kstatus to the ResourceGroup's status; False when unchanged."""
+        """Write per-object kstatus to the ResourceGroup's status; False when unchanged.
+
+        Call it after `record`: the status names the generation that write produced.
+        """
         if self._last_statuses == statuses:
             return False
         live = self._live or self._cluster.get(self._ref)
         if live is None:
             return False
+        generation = live.get("metadata", {}).get("generation")
         # Plain dicts: this list can hold thousands of entries, and its shape
         # is fixed by InventoryStatusEntry (the CRD defaults the rest).
         entries = [
@@ -220,17 +258,17 @@ class InventoryStore:
             }
             for ref, st in sorted(statuses.items())
         ]
-        body: dict[str, Any] = dict(live)
-        body["status"] = {
-            "observedGeneration": live.get("metadata", {}).get("generation"),
+        status = {
+            "observedGeneration": generation,
             "resourceCount": len(entries),
             "resourceStatuses": entries,
         }
         try:
-            self._live = self._cluster.replace_status(self._ref, body)
-        except ConflictError:
-            # Someone else wrote the ResourceGroup since we last saw it: re-read next time.
-            self._live = None
+            # This store is the status's only writer: a merge patch of the status alone,
+            # without the object's thousands of spec entries or a resourceVersion guard.
+            self._cluster.patch_status(self._ref, status)
+        except ClusterError:
+            self._forget()  # read it again next time
             raise
         self._last_statuses = dict(statuses)
         return True

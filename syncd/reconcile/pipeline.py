@@ -8,6 +8,7 @@ LIST per managed type) with the last applied state, re-applying what drifted.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import threading
 from collections.abc import Callable
@@ -93,7 +94,7 @@ class Pipeline:
         self._ports = ports
         self._latest = latest
         cluster, executor = ports.cluster, ports.executor
-        self._inventory = InventoryStore(cluster, sync=sync)
+        self._inventory = InventoryStore(cluster, sync=sync, clock=ports.clock)
         applyset = self._inventory.applyset_id
         waiter = Waiter(cluster, clock=ports.clock, executor=executor, stop=ports.stop)
         self._applier = Applier(cluster, executor=executor, waiter=waiter, stop=ports.stop)
@@ -233,27 +234,35 @@ class Pipeline:
         source = self._source_for(sync)
         commit = source.resolve()
         parsed = self._parsed
-        if parsed is None or parsed.commit != commit:
-            with source.fetch(commit) as snapshot:
-                parsed = parse_commit(
-                    commit,
-                    snapshot.directory,
-                    cluster=self._ports.cluster,
-                    limits=self._ports.limits,
+        # The inventory is read while the commit is parsed: neither needs the other.
+        loading = self._ports.executor.submit(self._inventory.load)
+        try:
+            if parsed is None or parsed.commit != commit:
+                with source.fetch(commit) as snapshot:
+                    parsed = parse_commit(
+                        commit,
+                        snapshot.directory,
+                        cluster=self._ports.cluster,
+                        limits=self._ports.limits,
+                    )
+                self._parsed = parsed
+                bound.info(
+                    "reconcile.parsed",
+                    commit=commit[:12],
+                    objects=len(parsed.validation.manifests),
+                    errors=len(parsed.source_errors),
                 )
-            self._parsed = parsed
-            bound.info(
-                "reconcile.parsed",
-                commit=commit[:12],
-                objects=len(parsed.validation.manifests),
-                errors=len(parsed.source_errors),
-            )
-        inventory = self._inventory.load()
+        except BaseException:
+            # The store is not shared between threads: the read ends before the next run.
+            concurrent.futures.wait([loading])
+            raise
+        inventory = loading.result()
         declared = [m for m in parsed.validation.manifests if m.ref not in parsed.order.excluded]
         kinds = {(m.ref.group, m.ref.kind) for m in parsed.validation.manifests} | {
             (r.group, r.kind) for r in inventory.refs
         }
         live = self._reader.read(kinds, declared=[m.ref for m in declared])
+        planned_at = self._ports.clock.monotonic()
         guard = sync.spec.override.prune
         plan = build_plan(
             desired=declared,
@@ -287,15 +296,11 @@ class Pipeline:
         if applied.stopped:
             bound.info("reconcile.interrupted", commit=commit[:12])
             return progress_report(generation=generation, commit=commit, parsed=parsed)
-        pruned = self._pruner.prune(plan, timeout=timeout, claims=self._inventory.claims_elsewhere)
-        self._inventory.record(
-            InventorySet.post_prune(
-                plan.managed,
-                # failed releases still carry syncd's metadata (failed applies are managed anyway)
-                failed_removals=pruned.failed | applied.failed,
-                kept=plan.kept,
-            ),
-            claims=plan.conflicts,
+        pruned = self._pruner.prune(
+            plan,
+            timeout=timeout,
+            claims=self._inventory.claims_elsewhere,
+            planned_at=planned_at,
         )
         return self._finish(
             _Outcome(
@@ -316,10 +321,19 @@ class Pipeline:
         commit, generation = run.parsed.commit, run.generation
         timeout = parse_duration(sync.spec.override.reconcile_timeout).total_seconds()
         readiness = self._readiness.assess(plan, applied, live.objects, timeout=timeout)
-        if sync.spec.override.status_mode is StatusMode.ENABLED:
-            self._inventory.record_statuses(object_statuses(plan, applied, readiness))
-        else:
-            self._inventory.record_statuses({})
+        enabled = sync.spec.override.status_mode is StatusMode.ENABLED
+        self._inventory.record(
+            InventorySet.post_prune(
+                plan.managed,
+                # failed releases still carry syncd's metadata (failed applies are managed anyway)
+                failed_removals=pruned.failed | applied.failed,
+                kept=plan.kept,
+            ),
+            claims=plan.conflicts,
+        )
+        self._inventory.record_statuses(
+            object_statuses(plan, applied, readiness) if enabled else {}
+        )
         bound.info(
             "reconcile.synced",
             commit=commit[:12],

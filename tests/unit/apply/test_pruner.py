@@ -18,6 +18,7 @@ from syncd.core.metadata import (
 )
 from syncd.core.plan import Action, Plan
 from syncd.core.refs import ObjectRef
+from syncd.testing.clock import FakeClock
 from syncd.testing.fake_cluster import FakeCluster, FakeVerb
 from tests.unit.apply.plans import decorated, planned
 from tests.unit.apply.prune_env import (
@@ -307,3 +308,33 @@ def test_objects_planned_for_anything_but_removal_are_left_alone(
     )
     assert cluster.requests[start:] == []
     assert result.outcomes == {}
+
+
+def test_a_fresh_plan_is_decided_on_as_read_and_its_preconditions_guard_the_delete(
+    cluster: FakeCluster, pool: ThreadPoolExecutor
+) -> None:
+    clock = FakeClock()
+    refs = [create(cluster, configmap(f"cm-{i}")) for i in range(3)]
+    plan = plan_of(cluster, *refs)
+    cluster.merge_patch(refs[0], {"data": {"changed": "since the plan"}}, field_manager="human")
+    start = len(cluster.requests)
+    result = make_pruner(cluster, pool, clock=clock).prune(
+        plan, timeout=30, planned_at=clock.monotonic()
+    )
+    assert verbs(cluster.requests[start:], [FakeVerb.GET, FakeVerb.LIST]) == []  # no re-read
+    assert result.pruned == {refs[1], refs[2]}
+    assert result.failed == {refs[0]}  # changed since it was read: refused, looked at next run
+    assert cluster.peek(refs[0]) is not None
+
+
+def test_an_old_plan_is_read_again_before_deleting(
+    cluster: FakeCluster, pool: ThreadPoolExecutor
+) -> None:
+    clock = FakeClock()
+    ref = create(cluster, configmap("old"))
+    plan = plan_of(cluster, ref)
+    planned_at = clock.monotonic()
+    clock.advance(60)
+    start = len(cluster.requests)
+    make_pruner(cluster, pool, clock=clock).prune(plan, timeout=30, planned_at=planned_at)
+    assert verbs(cluster.requests[start:], [FakeVerb.GET]) != []

@@ -147,7 +147,7 @@ def test_object_statuses_are_written_once_until_they_change(
     changed = {**statuses, next(iter(REFS)): ResourceStatus.IN_PROGRESS}
     assert store.record_statuses(changed) is True
     assert verbs(cluster.requests[start:], WRITE_VERBS) == [
-        (FakeVerb.REPLACE_STATUS.value, "ResourceGroup.syncd.dev syncd-system/root")
+        (FakeVerb.PATCH_STATUS.value, "ResourceGroup.syncd.dev syncd-system/root")
     ]
 
 
@@ -191,3 +191,28 @@ def test_statuses_already_stored_are_not_rewritten_by_a_new_process(
     assert not restarted.record_statuses(statuses)
     assert cluster.requests[start:] == []
     assert restarted.record_statuses({cm_ref("a"): ResourceStatus.IN_PROGRESS})
+
+
+def test_the_status_names_the_generation_of_the_spec_it_describes(cluster: FakeCluster) -> None:
+    store = InventoryStore(cluster, sync=SYNC, clock=FakeClock())
+    store.record(InventorySet.of([cm_ref("a"), cm_ref("b")]))
+    store.record_statuses(dict.fromkeys([cm_ref("a"), cm_ref("b")], ResourceStatus.CURRENT))
+    store.record(InventorySet.of([cm_ref("a")]))
+    store.record_statuses({cm_ref("a"): ResourceStatus.CURRENT})
+    live = cluster.peek(store.ref)
+    assert live is not None
+    assert [e["name"] for e in live["spec"]["resources"]] == ["a"]
+    assert [e["name"] for e in live["status"]["resourceStatuses"]] == ["a"]
+    assert live["status"]["observedGeneration"] == live["metadata"]["generation"]
+
+
+def test_claims_elsewhere_names_the_other_syncs_claims_and_never_its_own(
+    cluster: FakeCluster, store: InventoryStore
+) -> None:
+    other_sync = SyncId(kind=SyncKind.ROOT_SYNC, namespace="syncd-system", name="other")
+    other = InventoryStore(cluster, sync=other_sync)
+    theirs, mine = cm_ref("wanted-by-other"), cm_ref("wanted-by-root")
+    other.record(InventorySet.of([]), claims=frozenset({theirs}))
+    store.record(REFS, claims=frozenset({mine}))
+    assert store.claims_elsewhere() == {theirs: other_sync.manager}
+    assert other.claims_elsewhere() == {mine: SYNC.manager}

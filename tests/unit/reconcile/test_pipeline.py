@@ -13,6 +13,7 @@ from syncd.core.errors import ErrorCode, ForbiddenError, SourceFetchError
 from syncd.core.inventory import InventorySet
 from syncd.core.metadata import MANAGED_BY_LABEL, MANAGER_ANNOTATION, SOURCE_PATH_ANNOTATION
 from syncd.core.refs import ObjectRef
+from syncd.inventory.store import REREAD_SECONDS
 from syncd.reconcile.pipeline import Pipeline, PipelinePorts
 from syncd.reconcile.worker import TriggerReason
 from syncd.status.writer import previous_status
@@ -83,11 +84,18 @@ def test_an_unchanged_run_writes_nothing_fetches_nothing_and_lists_each_type_onc
     lists = Counter(label for verb, label in requests if verb == FakeVerb.LIST)
     assert set(lists) == {"ConfigMap", "Namespace"}
     assert max(lists.values()) == 1
-    assert [label for verb, label in requests if verb == FakeVerb.GET] == [
-        "ResourceGroup.syncd.dev syncd-system/root"
-    ]
+    assert [label for verb, label in requests if verb == FakeVerb.GET] == []  # inventory known
     assert env.source.fetch_count == fetches
     assert env.status() == before
+
+
+def test_the_inventory_is_read_again_after_a_while(synced_env: Env) -> None:
+    env = synced_env
+    env.clock.advance(REREAD_SECONDS)
+    start = env.mark()
+    assert env.run()
+    gets = [label for verb, label in env.since(start) if verb == FakeVerb.GET]
+    assert gets == ["ResourceGroup.syncd.dev syncd-system/root"]
 
 
 def test_a_commit_that_deletes_an_object_prunes_it(synced_env: Env) -> None:
