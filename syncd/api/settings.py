@@ -18,7 +18,7 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from syncd.core.limits import MIB, DecodeLimits
+from syncd.core.limits import DEPTH_CEILING, MIB, DecodeLimits
 from syncd.core.metadata import FIELD_MANAGER
 
 ENV_PREFIX: Final = "SYNCD_"
@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     """SYNCD_MAX_PACKAGE_BYTES: largest total size of a package's manifest files."""
     max_objects: Annotated[int, Field(ge=1)] = 20_000
     """SYNCD_MAX_OBJECTS: most objects one package may declare."""
-    max_depth: Annotated[int, Field(ge=1, le=1000)] = 100
+    max_depth: Annotated[int, Field(ge=1, le=DEPTH_CEILING)] = 100
     """SYNCD_MAX_DEPTH: deepest nesting of mappings and lists in one document."""
 
     @field_validator("namespace", mode="after")

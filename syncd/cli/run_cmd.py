@@ -120,6 +120,10 @@ configuration (environment):
   SYNCD_LOG_LEVEL          debug | info | warning | error (default: info)
   SYNCD_LOG_FORMAT         json | console (default: json)
   SYNCD_CACHE_DIR          where fetched sources are cached
+  SYNCD_MAX_FILE_BYTES     largest manifest file a source may hold (default: 8 MiB)
+  SYNCD_MAX_PACKAGE_BYTES  largest total of a package's manifest files (default: 64 MiB)
+  SYNCD_MAX_OBJECTS        most objects one package may declare (default: 20000)
+  SYNCD_MAX_DEPTH          deepest nesting in one document (default: 100, at most 200)
 
 limits (what talks to the API server at once):
 {_LIMITS}
