@@ -16,12 +16,19 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from syncd.apply.errors import object_error
 from syncd.apply.release import release_patch
 from syncd.apply.waiter import Waiter
-from syncd.core.errors import ClusterError, ErrorCode, InvalidError, ResourceRef, SyncdError
+from syncd.core.errors import (
+    ClusterError,
+    ConflictError,
+    ErrorCode,
+    InvalidError,
+    ResourceRef,
+    SyncdError,
+)
 from syncd.core.kstatus import KStatus, StatusResult
 from syncd.core.metadata import (
     DEPENDS_ON_ANNOTATION,
@@ -34,6 +41,9 @@ from syncd.core.ports import Cluster, JsonObject
 from syncd.core.reclaim import reclaim_patch
 from syncd.core.refs import ObjectRef
 from syncd.logging import get_logger
+
+EDIT_ATTEMPTS: Final = 3
+"""How often a managedFields edit is tried against a freshly read object."""
 
 log = get_logger("apply.applier")
 
@@ -194,9 +204,7 @@ class Applier:
         release = obj.release
         if release is not None and release.before and obj.live is not None:
             only_fields = FieldRelease(pointers=release.pointers, declared=release.declared)
-            patch = ownership_patch(obj.live, only_fields)
-            if patch is not None:
-                self._cluster.merge_patch(obj.ref, patch, field_manager=self._field_manager)
+            self._edit_ownership(obj.ref, obj.live, only_fields)
         try:
             answer = self._cluster.apply(
                 obj.ref, body, field_manager=self._field_manager, force=True
@@ -208,10 +216,31 @@ class Applier:
             answer = reclaimed
         if release is None:
             return answer
-        patch = ownership_patch(answer, release)
-        if patch is None:
-            return answer
-        return self._cluster.merge_patch(obj.ref, patch, field_manager=self._field_manager)
+        return self._edit_ownership(obj.ref, answer, release)
+
+    def _edit_ownership(
+        self, ref: ObjectRef, seen: Mapping[str, Any], release: FieldRelease
+    ) -> JsonObject:
+        """Make `ref`'s managedFields honour `release`, starting from the copy `seen`.
+
+        The edit is guarded by the copy's resourceVersion. Controllers write an
+        object right after it is created (a Deployment's status), so a conflict
+        reads the object again and recomputes the edit, `EDIT_ATTEMPTS` times.
+        Returns the object as the last write (or read) left it.
+        """
+        current: Mapping[str, Any] = seen
+        for attempt in range(1, EDIT_ATTEMPTS + 1):
+            patch = ownership_patch(current, release)
+            if patch is None:
+                return dict(current)
+            try:
+                return self._cluster.merge_patch(ref, patch, field_manager=self._field_manager)
+            except ConflictError:
+                fresh = self._cluster.get(ref) if attempt < EDIT_ATTEMPTS else None
+                if fresh is None:
+                    raise
+                current = fresh
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _reclaim_and_apply(
         self, obj: PlannedObject, body: Mapping[str, Any], trie: Mapping[str, Any]

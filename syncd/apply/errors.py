@@ -29,4 +29,4 @@ def object_error(verb: str, ref: ObjectRef, source_path: str, exc: ClusterError)
     else:
         code = ErrorCode.APPLY_FAILURE
         message = f"{verb} {ref} failed: {exc.message}"
-    return SyncdError(message, code=code, resources=resources)
+    return SyncdError(message, code=code, resources=resources, transient=exc.transient)

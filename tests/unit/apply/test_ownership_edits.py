@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from syncd.apply.applier import Applier, ApplyResult
+from syncd.apply.applier import EDIT_ATTEMPTS, Applier, ApplyResult
 from syncd.apply.waiter import Waiter
+from syncd.core.errors import ConflictError
 from syncd.core.fields import syncd_entry
 from syncd.core.manifest import Manifest
 from syncd.core.ordering import apply_waves
@@ -118,3 +119,40 @@ def test_fields_of_a_taken_over_legacy_manager_are_removed_when_dropped_from_the
     assert managers == ["syncd"]
     sync(cluster, applier, cm({"keep": "1"}), "c2")
     assert data(cluster, ref) == {"keep": "1"}
+
+
+def test_an_edit_racing_a_controllers_write_is_computed_again_from_a_fresh_read(
+    cluster: FakeCluster, applier: Applier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ref = cm_ref("app")
+    original = cluster.apply
+
+    def apply_then_a_controller_writes(*args: Any, **kwargs: Any) -> Any:
+        answer = original(*args, **kwargs)
+        # as a Deployment's controller writes its status right after the create
+        cluster.merge_patch(ref, {"metadata": {"labels": {"seen": "yes"}}}, field_manager="ctrl")
+        return answer
+
+    monkeypatch.setattr(cluster, "apply", apply_then_a_controller_writes)
+    result = sync(cluster, applier, cm({"replicas": "3", "image": "v1"}, annotations=IGNORE), "c1")
+    assert not result.failed
+    live = cluster.peek(ref) or {}
+    entry = syncd_entry(live)
+    assert entry is not None
+    assert "f:replicas" not in entry["fieldsV1"]["f:data"]  # released all the same
+    assert [e["manager"] for e in live["metadata"]["managedFields"]] == ["syncd", "ctrl"]
+    assert result.applied[ref]["metadata"]["resourceVersion"] == live["metadata"]["resourceVersion"]
+
+
+def test_an_edit_that_keeps_conflicting_fails_the_object_as_a_transient_error(
+    cluster: FakeCluster, applier: Applier
+) -> None:
+    ref = cm_ref("app")
+    conflict = ConflictError("the object has been modified", status=409, reason="Conflict")
+    cluster.fail_always(FakeVerb.MERGE_PATCH, ref, conflict)
+    result = sync(cluster, applier, cm({"replicas": "3", "image": "v1"}, annotations=IGNORE), "c1")
+    assert result.failed == {ref}
+    [error] = result.errors
+    assert error.transient  # retried next poll, never held back as a rejection
+    edits = verbs(cluster.requests, [FakeVerb.MERGE_PATCH])
+    assert len(edits) == EDIT_ATTEMPTS
