@@ -308,3 +308,17 @@ def test_teardown_leaves_no_process_behind(tools: Tools, tmp_path: Path) -> None
         f"control plane: ready in {plane.startup_seconds:.1f}s, "
         f"torn down in {plane.teardown_seconds:.2f}s"
     )
+
+
+def test_the_fake_node_renews_its_lease_so_its_pods_stay_ready(admin: KubeHttp) -> None:
+    """Without a renewed Lease the node controller marks the node, and every pod, not ready."""
+    path = f"/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/{FAKE_NODE}"
+
+    def renew_time() -> str | None:
+        resp = admin.get(path)
+        return str(resp.json()["spec"].get("renewTime")) if resp.status == 200 else None
+
+    first = wait_until(renew_time, timeout=60, what=f"the Lease of {FAKE_NODE}")
+    wait_until(
+        lambda: (renew_time() or first) != first, timeout=60, what="the Lease renewed", interval=1
+    )

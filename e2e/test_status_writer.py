@@ -34,7 +34,8 @@ from syncd.status.writer import StatusWriter, previous_status
 
 pytestmark = pytest.mark.e2e
 
-SYSTEM_NS = "syncd-system"
+NS = "e2e-status-writer"
+"""Not syncd's own namespace: the controller other tests start never picks these syncs up."""
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 WRITES = ("apply", "patch", "create", "update", "delete")
 
@@ -49,18 +50,20 @@ class WallClock:
 
 @pytest.fixture
 def client(control_plane: ControlPlane, syncd_crds: None) -> KubeClient:
-    return KubeClient(load_connection(control_plane.kubeconfig), max_connections=4)
+    client = KubeClient(load_connection(control_plane.kubeconfig), max_connections=4)
+    ref = ObjectRef(group="", version="v1", kind="Namespace", name=NS)
+    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}
+    client.apply(ref, body, field_manager="e2e")
+    return client
 
 
 def create_root_sync(client: KubeClient) -> tuple[ObjectRef, dict[str, Any]]:
     name = unique("sw")
-    ref = ObjectRef(
-        group="syncd.dev", version="v1beta1", kind="RootSync", namespace=SYSTEM_NS, name=name
-    )
+    ref = ObjectRef(group="syncd.dev", version="v1beta1", kind="RootSync", namespace=NS, name=name)
     body = {
         "apiVersion": "syncd.dev/v1beta1",
         "kind": "RootSync",
-        "metadata": {"name": name, "namespace": SYSTEM_NS},
+        "metadata": {"name": name, "namespace": NS},
         "spec": {"git": {"repo": "https://git.example/repo.git"}},
     }
     return ref, client.apply(ref, body, field_manager="e2e")
@@ -134,7 +137,7 @@ def test_an_idle_poll_after_progress_and_final_writes_sends_nothing(client: Kube
 
 
 def events_about(client: KubeClient, name: str) -> list[dict[str, Any]]:
-    listed = client.list(client.resource_type("", "Event"), namespace=SYSTEM_NS)
+    listed = client.list(client.resource_type("", "Event"), namespace=NS)
     return [e for e in listed.items if e["involvedObject"].get("name") == name]
 
 
@@ -149,7 +152,7 @@ def test_repeated_events_raise_one_events_count(client: KubeClient) -> None:
     assert event["count"] == 3
     assert event["involvedObject"]["uid"] == created["metadata"]["uid"]
     gone = ObjectRef(
-        group="", version="v1", kind="Event", namespace=SYSTEM_NS, name=event["metadata"]["name"]
+        group="", version="v1", kind="Event", namespace=NS, name=event["metadata"]["name"]
     )
     client.delete(gone)
     recorder.emit(

@@ -228,7 +228,7 @@ def test_corrected_drift_is_an_event_that_names_who_changed_what(
 
     message = wait_until(drift_event, timeout=60, what="a DriftCorrected Event")
     assert admin.get(path).json()["data"] == {"value": "declared"}
-    assert message.startswith(f"ConfigMap {ns}/c drifted: .data.value (last changed by intruder")
+    assert message == f"ConfigMap {ns}/c drifted: .data.value (taken by intruder); restored"
 
 
 def test_foreground_deletion_removes_the_managed_objects_then_the_sync(

@@ -25,6 +25,8 @@ from syncd.devenv.proc import ManagedProcess, ServerContext, ServerError, free_p
 from syncd.devenv.tools import Tools
 
 FAKE_NODE = "kwok-node-0"
+NODE_LEASE_SECONDS = 40
+"""The fake node's Lease duration; KWOK renews it well within that."""
 SERVICE_CIDR = "10.96.0.0/16"
 
 
@@ -234,6 +236,11 @@ class ControlPlane(ServerContext):
                 f"--server-address=127.0.0.1:{free_port()}",
                 "--node-ip=127.0.0.1",
                 "--cidr=10.244.0.0/16",
+                # The stages renew the node's status only every ~10 minutes and count on
+                # a Lease for the heartbeat. Without one the node controller sees the node
+                # silent after its grace period, marks it NotReady and every pod on it
+                # Ready=False, and KWOK never sets them Ready again.
+                f"--node-lease-duration-seconds={NODE_LEASE_SECONDS}",
             ],
             log_path=logs / "kwok.log",
             env={"HOME": str(self.workdir), "PATH": "/usr/bin:/bin"},
