@@ -60,14 +60,23 @@ def wait_condition(
 
 def widget_crd(group: str) -> dict[str, Any]:
     """A namespaced CRD `widgets.<group>` with a status subresource and a validated spec."""
+    return namespaced_crd(group, "Widget", spec={"size": {"type": "integer", "minimum": 1}})
+
+
+def namespaced_crd(group: str, kind: str, *, spec: dict[str, Any]) -> dict[str, Any]:
+    """A namespaced CRD for `kind` (plural: lowercase + s) whose spec has the `spec` properties.
+
+    It has a status subresource with a string `status.phase`.
+    """
+    singular = kind.lower()
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"widgets.{group}"},
+        "metadata": {"name": f"{singular}s.{group}"},
         "spec": {
             "group": group,
             "scope": "Namespaced",
-            "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+            "names": {"plural": f"{singular}s", "singular": singular, "kind": kind},
             "versions": [
                 {
                     "name": "v1",
@@ -78,10 +87,7 @@ def widget_crd(group: str) -> dict[str, Any]:
                         "openAPIV3Schema": {
                             "type": "object",
                             "properties": {
-                                "spec": {
-                                    "type": "object",
-                                    "properties": {"size": {"type": "integer", "minimum": 1}},
-                                },
+                                "spec": {"type": "object", "properties": spec},
                                 "status": {
                                     "type": "object",
                                     "properties": {"phase": {"type": "string"}},

@@ -56,6 +56,31 @@ def configmap(
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata, "data": {"value": value}}
 
 
+def deployment(
+    name: str,
+    ns: str,
+    *,
+    image: str = "example.com/app:1",
+    pod: Mapping[str, Any] | None = None,
+    **spec: Any,
+) -> dict[str, Any]:
+    """A Deployment of one container; `pod` adds pod spec fields, `spec` Deployment fields."""
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {**(pod or {}), "containers": [{"name": "app", "image": image}]},
+            },
+            **spec,
+        },
+    }
+
+
 def cluster_role(name: str, *, annotations: Mapping[str, str] | None = None) -> dict[str, Any]:
     """A ClusterRole that may read ConfigMaps (no aggregation: nothing else writes it)."""
     metadata: dict[str, Any] = {"name": name}

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from e2e.kube import create_namespace, unique
+from e2e.kube import create_namespace, namespaced_crd, unique
 from syncd.core.fields import entry_fields, losses, lost_paths, missing_paths, syncd_entry
 from syncd.devenv.kubehttp import KubeHttp, Response
 from syncd.devenv.proc import wait_until
@@ -318,7 +318,7 @@ def test_fact4_an_hpa_entry_keeps_the_applied_version_and_its_fields(
         },
     }
     first = apply(admin, v1, body)
-    expected = {
+    expected: dict[str, Any] = {
         "f:spec": {
             "f:maxReplicas": {},
             "f:minReplicas": {},
@@ -348,53 +348,22 @@ def test_fact5_an_apply_with_a_field_the_schema_lacks_fails_with_500_and_stores_
     admin: KubeHttp, namespace: str
 ) -> None:
     group = f"{unique('facts')}.example.com"
-    crd = {
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {"name": f"gadgets.{group}"},
-        "spec": {
-            "group": group,
-            "scope": "Namespaced",
-            "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
-            "versions": [
-                {
-                    "name": "v1",
-                    "served": True,
-                    "storage": True,
-                    "subresources": {"status": {}},
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "properties": {
-                                "spec": {
-                                    "type": "object",
-                                    "properties": {
-                                        "size": {"type": "integer"},
-                                        "tags": {
-                                            "type": "array",
-                                            "x-kubernetes-list-type": "set",
-                                            "items": {"type": "string"},
-                                        },
-                                        "items": {
-                                            "type": "array",
-                                            "items": {
-                                                "type": "object",
-                                                "properties": {"name": {"type": "string"}},
-                                            },
-                                        },
-                                    },
-                                },
-                                "status": {
-                                    "type": "object",
-                                    "properties": {"phase": {"type": "string"}},
-                                },
-                            },
-                        }
-                    },
-                }
-            ],
+    crd = namespaced_crd(
+        group,
+        "Gadget",
+        spec={
+            "size": {"type": "integer"},
+            "tags": {
+                "type": "array",
+                "x-kubernetes-list-type": "set",
+                "items": {"type": "string"},
+            },
+            "items": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"name": {"type": "string"}}},
+            },
         },
-    }
+    )
     apply(admin, f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.{group}", crd)
     base = f"/apis/{group}/v1/namespaces/{namespace}/gadgets"
 

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from e2e.kube import create_namespace, unique
+from e2e.syncsteps import deployment
 from syncd.cluster.client import KubeClient
 from syncd.cluster.config import load_connection
 from syncd.core.fields import (
@@ -63,22 +64,6 @@ def managers(obj: dict[str, Any]) -> list[tuple[str, str]]:
     return [(e["manager"], e["operation"]) for e in obj["metadata"].get("managedFields") or []]
 
 
-def deployment(namespace: str, name: str, **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": namespace},
-        "spec": {
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": "app", "image": "nginx:1"}]},
-            },
-            **spec,
-        },
-    }
-
-
 def configmap(namespace: str, name: str, data: dict[str, str]) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
@@ -95,10 +80,10 @@ def test_fact6_surgery_replaces_the_list_exactly_and_a_stale_version_is_409(
     admin: KubeHttp, namespace: str
 ) -> None:
     path = f"/apis/apps/v1/namespaces/{namespace}/deployments/surgery"
-    old = apply(admin, path, deployment(namespace, "surgery", replicas=3))
-    live = apply(admin, path, deployment(namespace, "surgery", replicas=3, paused=False))
+    old = apply(admin, path, deployment("surgery", namespace, replicas=3))
+    live = apply(admin, path, deployment("surgery", namespace, replicas=3, paused=False))
     assert live["metadata"]["resourceVersion"] != old["metadata"]["resourceVersion"]
-    body = deployment(namespace, "surgery", replicas=3, paused=False)
+    body = deployment("surgery", namespace, replicas=3, paused=False)
     ignored = parse_ignore_fields("/spec/replicas")
     fields = entry_fields(syncd_entry(live))
     assert owns_any(fields, body, ignored)
@@ -131,8 +116,8 @@ def test_fact6_without_surgery_dropping_replicas_resets_it_to_the_default(
     admin: KubeHttp, namespace: str
 ) -> None:
     path = f"/apis/apps/v1/namespaces/{namespace}/deployments/trap"
-    apply(admin, path, deployment(namespace, "trap", replicas=3))
-    assert apply(admin, path, deployment(namespace, "trap"))["spec"]["replicas"] == 1
+    apply(admin, path, deployment("trap", namespace, replicas=3))
+    assert apply(admin, path, deployment("trap", namespace))["spec"]["replicas"] == 1
 
 
 # -- fact 7: taking over from kubectl ------------------------------------------

@@ -22,6 +22,7 @@ from e2e.syncsteps import (
     configmap,
     create_root_sync,
     current_resource_version,
+    deployment,
     errors_with_code,
     first_revision,
     get_object,
@@ -198,23 +199,6 @@ def _widget(group: str, name: str, ns: str, finalizer: str) -> dict[str, Any]:
     }
 
 
-def _operator(name: str, ns: str) -> dict[str, Any]:
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": ns},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {"containers": [{"name": "operator", "image": "example.com/operator:1"}]},
-            },
-        },
-    }
-
-
 def test_an_operators_resources_are_gone_before_the_operator_and_its_crd(
     admin: KubeHttp,
     request: pytest.FixtureRequest,
@@ -232,7 +216,7 @@ def test_an_operators_resources_are_gone_before_the_operator_and_its_crd(
     sha = repo.commit(
         {
             "ns.yaml": to_yaml(namespace(ns), configmap("keep", ns, "1")),
-            "operator.yaml": to_yaml(widget_crd(group), _operator("operator", ns)),
+            "operator.yaml": to_yaml(widget_crd(group), deployment("operator", ns, replicas=1)),
             "widget.yaml": to_yaml(_widget(group, "w", ns, finalizer)),
         },
         "an operator, its CRD and one resource it finalizes",

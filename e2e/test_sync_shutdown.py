@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -37,7 +36,7 @@ from e2e.syncenv import (
     stop_controller,
     wait_synced,
 )
-from e2e.syncsteps import RESOURCE_GROUPS, configmap, depends_on, namespace, to_yaml
+from e2e.syncsteps import RESOURCE_GROUPS, configmap, depends_on, deployment, namespace, to_yaml
 from syncd.devenv.controlplane import ControlPlane
 from syncd.devenv.gitserver import GitHttpServer
 from syncd.devenv.kubehttp import KubeHttp
@@ -53,27 +52,11 @@ Entry = tuple[str, str, str, str]
 """An inventory entry: group, kind, namespace, name."""
 
 
-def _deployment(ns: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "gate", "namespace": ns},
-        "spec": {
-            "replicas": 0,
-            "selector": {"matchLabels": {"app": "gate"}},
-            "template": {
-                "metadata": {"labels": {"app": "gate"}},
-                "spec": {"containers": [{"name": "app", "image": "registry.invalid/app:1"}]},
-            },
-        },
-    }
-
-
 def _files(ns: str) -> dict[str, str]:
     gate = f"apps/namespaces/{ns}/Deployment/gate"
     return {
         "namespace.yaml": to_yaml(namespace(ns)),
-        "gate.yaml": to_yaml(_deployment(ns)),
+        "gate.yaml": to_yaml(deployment("gate", ns, image="registry.invalid/app:1", replicas=0)),
         "before.yaml": to_yaml(*(configmap(f"before-{i:02d}", ns, str(i)) for i in range(BEFORE))),
         "after.yaml": to_yaml(
             *(

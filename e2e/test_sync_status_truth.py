@@ -23,6 +23,7 @@ from e2e.syncsteps import (
     cm_path,
     configmap,
     create_root_sync,
+    deployment,
     errors_with_code,
     events_for,
     get_object,
@@ -40,6 +41,9 @@ from syncd.devenv.proc import free_port, wait_until
 
 pytestmark = pytest.mark.e2e
 
+UNSCHEDULABLE = {"nodeSelector": {"e2e.syncd.dev/no-such-node": "true"}}
+"""A pod spec no node matches: its Deployment never becomes Available."""
+
 
 def _states_during(admin: KubeHttp, name: str, controller: Controller, runs: int) -> list[str]:
     """`summary.state` of RootSync `name`, sampled every 20 ms while it makes `runs` more runs."""
@@ -54,26 +58,6 @@ def _states_during(admin: KubeHttp, name: str, controller: Controller, runs: int
     return states
 
 
-def _unschedulable(name: str, ns: str) -> dict[str, Any]:
-    labels = {"app": name}
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name, "namespace": ns},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": labels},
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "nodeSelector": {"e2e.syncd.dev/no-such-node": "true"},
-                    "containers": [{"name": "app", "image": "example.com/app:1"}],
-                },
-            },
-        },
-    }
-
-
 def test_an_object_that_never_becomes_ready_is_sd2011_and_the_sync_stays_not_synced(
     admin: KubeHttp,
     request: pytest.FixtureRequest,
@@ -86,7 +70,7 @@ def test_an_object_that_never_becomes_ready_is_sd2011_and_the_sync_stays_not_syn
     sha = repo.commit(
         {
             "ns.yaml": to_yaml(namespace(ns), configmap("ok", ns, "1")),
-            "app.yaml": to_yaml(_unschedulable("stuck", ns)),
+            "app.yaml": to_yaml(deployment("stuck", ns, replicas=1, pod=UNSCHEDULABLE)),
         },
         "a Deployment no node can run",
     )

@@ -52,9 +52,10 @@ from syncd.core.metadata import LOCAL_CONFIG_ANNOTATION
 from syncd.core.refs import InvalidObjectRefError, ObjectRef
 from syncd.core.results import DecodeResult
 from syncd.parse.files import SUFFIXES, find_manifest_files, parse_error, read_text, too_large
-from syncd.parse.json_doc import JsonError, json_document
+from syncd.parse.json_doc import json_document
+from syncd.parse.located import LocatedError
 from syncd.parse.text import display_path
-from syncd.parse.yaml_stream import YamlDocument, YamlError, yaml_documents
+from syncd.parse.yaml_stream import YamlDocument, yaml_documents
 
 __all__ = ["SUFFIXES", "decode_directory", "decode_text"]
 
@@ -119,7 +120,7 @@ def _decode(text: str, *, source_path: str, limits: DecodeLimits, budget: _Budge
             documents = [YamlDocument(value=json_document(text, limits=limits), line=1)]
         else:
             documents = yaml_documents(text, limits=limits, max_documents=max(budget.left, 0))
-    except (YamlError, JsonError) as exc:
+    except LocatedError as exc:
         where = f"{shown}:{exc.line}:{exc.column}" if exc.line else shown
         error = SourceContentError(f"{where}: {exc.problem}", code=exc.code)
         return DecodeResult(manifests=(), errors=(error,))

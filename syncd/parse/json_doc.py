@@ -25,6 +25,7 @@ from typing import Final, NoReturn
 
 from syncd.core.errors import ErrorCode
 from syncd.core.limits import DEPTH_CEILING, DecodeLimits
+from syncd.parse.located import LocatedError
 from syncd.parse.scalars import ScalarError, check_float, check_int, int_range_error
 from syncd.parse.text import SURROGATE
 
@@ -35,17 +36,8 @@ _SURROGATE_ESCAPE: Final = re.compile(r"\\u[dD][89a-fA-F]")
 _MAX_INT_TEXT: Final = 21
 
 
-class JsonError(Exception):
+class JsonError(LocatedError):
     """A JSON file that cannot be decoded, with where and which code."""
-
-    def __init__(
-        self, problem: str, *, line: int, column: int, code: ErrorCode = ErrorCode.PARSE_ERROR
-    ) -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.line = line
-        self.column = column
-        self.code = code
 
 
 class _NumberError(ValueError):

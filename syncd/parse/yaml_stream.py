@@ -46,6 +46,7 @@ from yaml.events import (
 
 from syncd.core.errors import ErrorCode
 from syncd.core.limits import DEPTH_CEILING, DecodeLimits
+from syncd.parse.located import LocatedError
 from syncd.parse.scalars import (
     MAP_TAG,
     MERGE_TAG,
@@ -74,17 +75,8 @@ _PLAIN_CACHE_MAX: Final = 4096
 _PLAIN_CACHE_LEN: Final = 64
 
 
-class YamlError(Exception):
+class YamlError(LocatedError):
     """A YAML stream that cannot be decoded, with where and which code."""
-
-    def __init__(
-        self, problem: str, *, line: int, column: int, code: ErrorCode = ErrorCode.PARSE_ERROR
-    ) -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.line = line
-        self.column = column
-        self.code = code
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

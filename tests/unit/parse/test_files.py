@@ -17,6 +17,7 @@ from syncd.core.errors import ErrorCode
 from syncd.core.limits import DecodeLimits
 from syncd.core.results import DecodeResult
 from syncd.parse.decode import decode_directory
+from tests.hostile.builders import deep_directories
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: n}}\n"
 
@@ -94,24 +95,8 @@ def test_a_symlink_named_yaml_that_points_to_a_directory_is_an_error(root: Path)
     assert only_error(decode_directory(root)) == "sub.yaml: is not a regular file (a directory)"
 
 
-def _deep_tree(root: Path, levels: int) -> None:
-    """Directories whose full path is longer than PATH_MAX (built with directory descriptors)."""
-    fd = os.open(root, os.O_RDONLY)
-    try:
-        for _ in range(levels):
-            os.mkdir("d" * 250, dir_fd=fd)
-            child = os.open("d" * 250, os.O_RDONLY, dir_fd=fd)
-            os.close(fd)
-            fd = child
-        out = os.open("deep.yaml", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
-        os.write(out, cm("deep").encode())
-        os.close(out)
-    finally:
-        os.close(fd)
-
-
 def test_a_path_longer_than_the_os_allows_is_an_error_not_a_silent_skip(root: Path) -> None:
-    _deep_tree(root, 20)
+    deep_directories(20, cm("deep"))(root)
     message = only_error(decode_directory(root))
     assert message.startswith("dddd")
     assert message.endswith("directory cannot be read: File name too long")

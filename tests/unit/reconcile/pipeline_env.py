@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,11 +14,12 @@ import yaml
 from syncd.api.models import RootSync
 from syncd.api.status import SyncObjectStatus, SyncState
 from syncd.core.inventory import InventorySet
-from syncd.core.ports import Cluster, Source
+from syncd.core.ports import Cluster, JsonObject, Source
 from syncd.core.refs import ObjectRef
 from syncd.core.sync import SyncId, SyncKind
 from syncd.inventory.store import InventoryStore
 from syncd.reconcile.pipeline import Pipeline, PipelinePorts
+from syncd.reconcile.sources import SourceFactory
 from syncd.reconcile.worker import TriggerReason
 from syncd.status.writer import previous_status
 from syncd.testing.clock import FakeClock
@@ -100,15 +102,9 @@ def make_env(
         built.append(sync)
         return source
 
-    ports = PipelinePorts(
-        cluster=cluster,
-        clock=clock,
-        executor=executor,
-        cache_dir=tmp_path / "cache",
-        stop=threading.Event(),
-        source_factory=factory,
+    pipeline = make_pipeline(
+        cluster, clock=clock, executor=executor, cache_dir=tmp_path / "cache", factory=factory
     )
-    pipeline = Pipeline(SYNC, ports=ports, latest=lambda: cluster.peek(REF))
     return Env(cluster=cluster, source=source, clock=clock, pipeline=pipeline, built=built)
 
 
@@ -116,3 +112,25 @@ def live(env: Env, ref: ObjectRef) -> dict[str, Any]:
     obj = env.cluster.peek(ref)
     assert obj is not None
     return obj
+
+
+def make_pipeline(
+    cluster: FakeCluster,
+    *,
+    clock: FakeClock,
+    executor: ThreadPoolExecutor,
+    cache_dir: Path,
+    factory: SourceFactory,
+    stop: threading.Event | None = None,
+    latest: Callable[[], JsonObject | None] | None = None,
+) -> Pipeline:
+    """The pipeline of `SYNC` on `cluster`; its sync object is read from `cluster` by default."""
+    ports = PipelinePorts(
+        cluster=cluster,
+        clock=clock,
+        executor=executor,
+        cache_dir=cache_dir,
+        stop=stop or threading.Event(),
+        source_factory=factory,
+    )
+    return Pipeline(SYNC, ports=ports, latest=latest or (lambda: cluster.peek(REF)))

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import base64
-import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from syncd.api.models import RootSync
@@ -17,7 +14,6 @@ from syncd.api.status import SyncState
 from syncd.core.errors import SourceFetchError
 from syncd.core.ports import Cluster, Source
 from syncd.core.sync import SyncId, SyncKind
-from syncd.reconcile.pipeline import Pipeline, PipelinePorts
 from syncd.reconcile.sources import credentials_for
 from syncd.reconcile.worker import TriggerReason
 from syncd.status.writer import previous_status
@@ -33,6 +29,7 @@ from tests.unit.kube import (
     ref_of,
     root_sync,
 )
+from tests.unit.reconcile.pipeline_env import make_pipeline
 
 SYNC = SyncId(kind=SyncKind.ROOT_SYNC, namespace="syncd-system", name="root")
 REF = ref_of(ROOT_SYNC, "root", "syncd-system")
@@ -57,12 +54,6 @@ def secret(password: str) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def executor() -> Iterator[ThreadPoolExecutor]:
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        yield pool
-
-
 def test_a_failed_fetch_rereads_the_secret_and_recovers_without_refetching(
     tmp_path: Path, executor: ThreadPoolExecutor
 ) -> None:
@@ -81,15 +72,9 @@ def test_a_failed_fetch_rereads_the_secret_and_recovers_without_refetching(
         passwords.append(credentials.password if credentials else "")
         return source
 
-    ports = PipelinePorts(
-        cluster=cluster,
-        clock=clock,
-        executor=executor,
-        cache_dir=tmp_path / "cache",
-        stop=threading.Event(),
-        source_factory=factory,
+    pipeline = make_pipeline(
+        cluster, clock=clock, executor=executor, cache_dir=tmp_path / "cache", factory=factory
     )
-    pipeline = Pipeline(SYNC, ports=ports, latest=lambda: cluster.peek(REF))
 
     def state() -> SyncState | None:
         live = cluster.peek(REF)

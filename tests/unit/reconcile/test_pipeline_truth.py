@@ -12,7 +12,6 @@ import yaml
 from syncd.api.status import SyncState
 from syncd.core.errors import ErrorCode, InvalidError
 from syncd.core.metadata import DEPENDS_ON_ANNOTATION
-from syncd.reconcile.pipeline import Pipeline, PipelinePorts
 from syncd.reconcile.worker import TriggerReason
 from syncd.testing.fake_cluster import FakeVerb
 from tests.unit.kube import (
@@ -27,7 +26,7 @@ from tests.unit.kube import (
     ref_of,
     verbs,
 )
-from tests.unit.reconcile.pipeline_env import INITIAL, REF, SYNC, Env, doc, make_env
+from tests.unit.reconcile.pipeline_env import INITIAL, Env, doc, make_env, make_pipeline
 
 
 def errors_of(env: Env) -> list[str]:
@@ -153,15 +152,14 @@ def test_shutdown_between_waves_prunes_nothing_and_keeps_the_inventory(
     env.source.commit(INITIAL)
     assert env.run(TriggerReason.STARTUP)
     stop = threading.Event()
-    ports = PipelinePorts(
-        cluster=env.cluster,
+    pipeline = make_pipeline(
+        env.cluster,
         clock=env.clock,
         executor=executor,
         cache_dir=tmp_path / "cache",
+        factory=lambda *_: env.source,
         stop=stop,
-        source_factory=lambda *_: env.source,
     )
-    pipeline = Pipeline(SYNC, ports=ports, latest=lambda: env.cluster.peek(REF))
     dependent = configmap("c")
     dependent["metadata"]["annotations"] = {DEPENDS_ON_ANNOTATION: "/namespaces/app/ConfigMap/a"}
     env.source.commit({"cm-b.yaml": None, "cm-c.yaml": yaml.safe_dump(dependent)})

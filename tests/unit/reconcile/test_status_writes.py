@@ -10,20 +10,16 @@ copy instead of its own last write.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from syncd.api.models import RootSync
 from syncd.api.status import SyncState
 from syncd.core.ports import Cluster, Source
 from syncd.core.sync import SyncId, SyncKind
-from syncd.reconcile.pipeline import Pipeline, PipelinePorts
 from syncd.reconcile.worker import TriggerReason
 from syncd.status.writer import previous_status
 from syncd.testing.clock import FakeClock
@@ -31,6 +27,7 @@ from syncd.testing.fake_cluster import FakeCluster, FakeVerb
 from syncd.testing.fake_source import FakeSource
 from tests.unit.kube import BUILTIN_TYPES, ROOT_SYNC, WRITE_VERBS, configmap, namespace, ref_of
 from tests.unit.kube import root_sync as root_sync_body
+from tests.unit.reconcile.pipeline_env import make_pipeline
 
 SYNC = SyncId(kind=SyncKind.ROOT_SYNC, namespace="syncd-system", name="root")
 REF = ref_of(ROOT_SYNC, "root", "syncd-system")
@@ -39,12 +36,6 @@ FILES = {
     "ns.yaml": yaml.safe_dump(namespace("app")),
     "a.yaml": yaml.safe_dump(configmap("a")),
 }
-
-
-@pytest.fixture
-def executor() -> Iterator[ThreadPoolExecutor]:
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        yield pool
 
 
 def test_an_unchanged_resync_with_a_lagging_copy_makes_zero_status_write_attempts(
@@ -60,15 +51,14 @@ def test_an_unchanged_resync_with_a_lagging_copy_makes_zero_status_write_attempt
         del sync, cache_dir, timeout
         return source
 
-    ports = PipelinePorts(
-        cluster=cluster,
+    pipeline = make_pipeline(
+        cluster,
         clock=clock,
         executor=executor,
         cache_dir=tmp_path / "cache",
-        stop=threading.Event(),
-        source_factory=factory,
+        factory=factory,
+        latest=lambda: created,
     )
-    pipeline = Pipeline(SYNC, ports=ports, latest=lambda: created)
     assert pipeline.run(frozenset({TriggerReason.STARTUP}))
     first_run = [verb for verb, label in cluster.requests if label == str(REF)]
     assert first_run.count(FakeVerb.REPLACE_STATUS) == 2  # progress, then final

@@ -17,21 +17,8 @@ from syncd.status.events import (
 from syncd.status.report import RunReport, StageReport
 from syncd.testing.clock import FakeClock
 from syncd.testing.fake_cluster import FakeCluster, FakeVerb
-from tests.unit.kube import BUILTIN_TYPES, EVENT, ROOT_SYNC, ref_of, root_sync, verbs
-
-REF = ref_of(ROOT_SYNC, "root", "syncd-system")
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def cluster(clock: FakeClock) -> FakeCluster:
-    fake = FakeCluster(BUILTIN_TYPES, clock=clock)
-    fake.apply(REF, root_sync(), field_manager="kubectl")
-    return fake
+from tests.unit.kube import EVENT, ref_of, verbs
+from tests.unit.status.conftest import REF
 
 
 @pytest.fixture

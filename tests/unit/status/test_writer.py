@@ -13,39 +13,15 @@ from syncd.status.report import RunReport, StageReport
 from syncd.status.writer import StatusWriter, previous_status
 from syncd.testing.clock import FakeClock
 from syncd.testing.fake_cluster import FakeCluster, FakeVerb
-from tests.unit.kube import BUILTIN_TYPES, ROOT_SYNC, WRITE_VERBS, ref_of, root_sync, verbs
+from tests.unit.kube import WRITE_VERBS, root_sync, verbs
+from tests.unit.status.conftest import REF, synced_report
 
-REF = ref_of(ROOT_SYNC, "root", "syncd-system")
 COMMIT = "feedfacefeedfacefeedfacefeedfacefeedface"
 MIB = 1024 * 1024
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def cluster(clock: FakeClock) -> FakeCluster:
-    fake = FakeCluster(BUILTIN_TYPES, clock=clock)
-    fake.apply(REF, root_sync(), field_manager="kubectl")
-    return fake
-
-
-@pytest.fixture
-def writer(cluster: FakeCluster, clock: FakeClock) -> StatusWriter:
-    return StatusWriter(cluster, clock=clock)
-
-
 def synced(generation: int = 1) -> RunReport:
-    return RunReport(
-        generation=generation,
-        commit=COMMIT,
-        source=StageReport(commit=COMMIT),
-        rendering=StageReport(commit=COMMIT),
-        sync=StageReport(commit=COMMIT),
-        synced=True,
-    )
+    return synced_report(COMMIT, generation=generation)
 
 
 def stored_status(cluster: FakeCluster) -> SyncObjectStatus:

@@ -19,39 +19,11 @@ from syncd.status.report import RunReport, StageReport
 from syncd.status.writer import StatusWriter, previous_status
 from syncd.testing.clock import FakeClock
 from syncd.testing.fake_cluster import FakeCluster, FakeVerb
-from tests.unit.kube import BUILTIN_TYPES, ROOT_SYNC, WRITE_VERBS, ref_of, root_sync, verbs
+from tests.unit.kube import WRITE_VERBS, root_sync, verbs
+from tests.unit.status.conftest import REF, synced_report
 
-REF = ref_of(ROOT_SYNC, "root", "syncd-system")
 OLD = "1111111111111111111111111111111111111111"
 NEW = "2222222222222222222222222222222222222222"
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def cluster(clock: FakeClock) -> FakeCluster:
-    fake = FakeCluster(BUILTIN_TYPES, clock=clock)
-    fake.apply(REF, root_sync(), field_manager="kubectl")
-    return fake
-
-
-@pytest.fixture
-def writer(cluster: FakeCluster, clock: FakeClock) -> StatusWriter:
-    return StatusWriter(cluster, clock=clock)
-
-
-def synced(commit: str) -> RunReport:
-    return RunReport(
-        generation=1,
-        commit=commit,
-        source=StageReport(commit=commit),
-        rendering=StageReport(commit=commit),
-        sync=StageReport(commit=commit),
-        synced=True,
-    )
 
 
 def progress(commit: str) -> RunReport:
@@ -77,7 +49,7 @@ def status_writes(cluster: FakeCluster, start: int) -> list[tuple[str, str]]:
 @pytest.fixture
 def old_synced(cluster: FakeCluster, writer: StatusWriter, clock: FakeClock) -> dict[str, Any]:
     """The object as a lagging watch holds it: synced at the old commit."""
-    writer.write(REF, synced(OLD), live=copy(cluster))
+    writer.write(REF, synced_report(OLD), live=copy(cluster))
     clock.advance(30)
     return copy(cluster)
 
@@ -88,10 +60,10 @@ def test_an_idle_poll_after_a_progress_and_a_final_write_makes_no_write_attempt(
     # One run: progress, then final, both handed the copy from before the run
     # (the watch has delivered neither write yet).
     assert writer.write(REF, progress(NEW), live=old_synced)[1]
-    assert writer.write(REF, synced(NEW), live=old_synced)[1]
+    assert writer.write(REF, synced_report(NEW), live=old_synced)[1]
     clock.advance(15)
     start = len(cluster.requests)
-    status, written = writer.write(REF, synced(NEW), live=old_synced)
+    status, written = writer.write(REF, synced_report(NEW), live=old_synced)
     assert not written
     assert cluster.requests[start:] == []
     assert status == previous_status(copy(cluster))
@@ -102,11 +74,11 @@ def test_a_watch_that_delivers_the_progress_write_late_costs_no_write(
 ) -> None:
     writer.write(REF, progress(NEW), live=old_synced)
     in_between = copy(cluster)
-    writer.write(REF, synced(NEW), live=in_between)
+    writer.write(REF, synced_report(NEW), live=in_between)
     clock.advance(15)
     start = len(cluster.requests)
     for stale in (in_between, old_synced, in_between):
-        assert not writer.write(REF, synced(NEW), live=stale)[1]
+        assert not writer.write(REF, synced_report(NEW), live=stale)[1]
     assert status_writes(cluster, start) == []
     assert cluster.requests[start:] == []
 
@@ -115,7 +87,7 @@ def test_a_real_change_on_a_stale_copy_is_written_over_our_own_write(
     cluster: FakeCluster, writer: StatusWriter, old_synced: dict[str, Any]
 ) -> None:
     writer.write(REF, progress(NEW), live=old_synced)
-    writer.write(REF, synced(NEW), live=old_synced)
+    writer.write(REF, synced_report(NEW), live=old_synced)
     start = len(cluster.requests)
     broken = RunReport(
         generation=1,
@@ -130,13 +102,13 @@ def test_a_real_change_on_a_stale_copy_is_written_over_our_own_write(
 def test_a_newer_copy_from_another_writer_is_used_as_it_is(
     cluster: FakeCluster, writer: StatusWriter, old_synced: dict[str, Any]
 ) -> None:
-    writer.write(REF, synced(NEW), live=old_synced)
+    writer.write(REF, synced_report(NEW), live=old_synced)
     spec = root_sync({"git": {"repo": "https://git.example/other.git"}})
     cluster.apply(REF, spec, field_manager="kubectl")
     newer = copy(cluster)
     assert newer["metadata"]["generation"] == 2
     start = len(cluster.requests)
-    report = dataclasses.replace(synced(NEW), generation=2)
+    report = dataclasses.replace(synced_report(NEW), generation=2)
     assert writer.write(REF, report, live=newer)[1]
     assert [verb for verb, _ in cluster.requests[start:]] == [FakeVerb.REPLACE_STATUS]
     stored = previous_status(copy(cluster))
@@ -159,7 +131,7 @@ def test_a_newer_copy_from_another_writer_is_used_as_it_is(
 def test_a_persistent_failure_is_written_once_however_often_it_repeats(
     cluster: FakeCluster, writer: StatusWriter, clock: FakeClock, error: SyncdError
 ) -> None:
-    writer.write(REF, synced(OLD), live=copy(cluster))
+    writer.write(REF, synced_report(OLD), live=copy(cluster))
     stale = copy(cluster)
     failing = RunReport(
         generation=1, commit=OLD, source=StageReport(commit=OLD), sync=StageReport(errors=(error,))

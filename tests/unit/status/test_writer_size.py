@@ -20,39 +20,11 @@ from syncd.status.report import RunReport, StageReport
 from syncd.status.writer import StatusWriter, previous_status
 from syncd.testing.clock import FakeClock
 from syncd.testing.fake_cluster import FakeCluster, FakeVerb
-from tests.unit.kube import BUILTIN_TYPES, ROOT_SYNC, ref_of, root_sync, verbs
+from tests.unit.kube import verbs
+from tests.unit.status.conftest import REF, synced_report
 
-REF = ref_of(ROOT_SYNC, "root", "syncd-system")
 COMMIT = "feedfacefeedfacefeedfacefeedfacefeedface"
 BEFORE = "0000000000000000000000000000000000000000"
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def cluster(clock: FakeClock) -> FakeCluster:
-    fake = FakeCluster(BUILTIN_TYPES, clock=clock)
-    fake.apply(REF, root_sync(), field_manager="kubectl")
-    return fake
-
-
-@pytest.fixture
-def writer(cluster: FakeCluster, clock: FakeClock) -> StatusWriter:
-    return StatusWriter(cluster, clock=clock)
-
-
-def synced(commit: str) -> RunReport:
-    return RunReport(
-        generation=1,
-        commit=commit,
-        source=StageReport(commit=commit),
-        rendering=StageReport(commit=commit),
-        sync=StageReport(commit=commit),
-        synced=True,
-    )
 
 
 def failing(*errors: SyncdError) -> RunReport:
@@ -109,7 +81,7 @@ def assert_minimal(status: SyncObjectStatus, *, errors: int) -> None:
 def test_a_status_too_large_even_with_one_error_per_stage_is_written_minimal(
     cluster: FakeCluster, writer: StatusWriter
 ) -> None:
-    writer.write(REF, synced(BEFORE))
+    writer.write(REF, synced_report(BEFORE))
     _, written = writer.write(REF, failing(*(huge_error(i) for i in range(3))))
     assert written
     live = cluster.peek(REF)
@@ -143,7 +115,7 @@ def test_the_same_oversized_report_on_the_next_poll_writes_nothing(
 def test_a_write_refused_as_too_large_is_written_minimal_not_left_stale(
     cluster: FakeCluster, writer: StatusWriter, clock: FakeClock, refusal: ApiError
 ) -> None:
-    writer.write(REF, synced(BEFORE))
+    writer.write(REF, synced_report(BEFORE))
     report = failing(SyncdError("error 0"), SyncdError("error 1"))
     cluster.fail_next(FakeVerb.REPLACE_STATUS, REF, refusal)
     start = len(cluster.requests)
@@ -157,7 +129,7 @@ def test_a_write_refused_as_too_large_is_written_minimal_not_left_stale(
     assert not writer.write(REF, report, live=cluster.peek(REF))[1]
     assert cluster.requests[start:] == []
     # A new report is tried in full again.
-    assert writer.write(REF, synced(COMMIT), live=cluster.peek(REF))[1]
+    assert writer.write(REF, synced_report(COMMIT), live=cluster.peek(REF))[1]
     assert stored(cluster).summary is not None
 
 
