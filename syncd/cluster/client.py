@@ -214,17 +214,6 @@ class KubeClient:
             content_type=JSON_CONTENT_TYPE,
         )
 
-    def patch_status(self, ref: ObjectRef, status: Mapping[str, Any]) -> JsonObject:
-        """A JSON merge patch of the status subresource with `{"status": status}`."""
-        return self._call(
-            "PATCH",
-            self._object_path(ref) + "/status",
-            verb="patch",
-            ref=ref,
-            body=encode_json({"status": status}),
-            content_type=MERGE_PATCH_CONTENT_TYPE,
-        )
-
     def create(self, ref: ObjectRef, body: Mapping[str, Any]) -> JsonObject:
         """POST a new object into the collection of `ref` (its name may be generated)."""
         rtype = self.resource_type(ref.group, ref.kind, version=ref.version)

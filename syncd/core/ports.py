@@ -180,13 +180,6 @@ class Cluster(Protocol):
         """PUT the status subresource of `obj` (optimistic concurrency by resourceVersion)."""
         ...
 
-    def patch_status(self, ref: ObjectRef, status: Mapping[str, Any]) -> JsonObject:
-        """JSON merge patch `{"status": status}` onto the status subresource (no precondition).
-
-        For status only its owner writes: it sends the status alone, not the object.
-        """
-        ...
-
     def create(self, ref: ObjectRef, body: Mapping[str, Any]) -> JsonObject:
         """POST a new object (Events and other append-only records)."""
         ...

@@ -258,16 +258,6 @@ class FakeCluster:
                 live.pop("status", None)
             return self._commit(key, rtype, live, stored.ownership, dry_run=False)
 
-    def patch_status(self, ref: ObjectRef, status: Mapping[str, Any]) -> JsonObject:
-        """Merge `status` into the stored status (RFC 7386), with no precondition."""
-        with self._lock:
-            self._record(FakeVerb.PATCH_STATUS, ref)
-            key, rtype = self._key(ref)
-            stored = self._require(key, rtype)
-            live = deep(stored.obj)
-            live["status"] = json_merge_patch(live.get("status") or {}, status)
-            return self._commit(key, rtype, live, stored.ownership, dry_run=False)
-
     def create(self, ref: ObjectRef, body: Mapping[str, Any]) -> JsonObject:
         """Create a new object (generateName supported); AlreadyExists is a ConflictError."""
         with self._lock:

@@ -26,7 +26,6 @@ class FakeVerb(StrEnum):
     DELETE = "delete"
     MERGE_PATCH = "merge_patch"
     REPLACE_STATUS = "replace_status"
-    PATCH_STATUS = "patch_status"
     CREATE = "create"
     WATCH = "watch"
 

@@ -66,7 +66,6 @@ WRITE_VERBS = frozenset(
         FakeVerb.DRY_RUN_APPLY,
         FakeVerb.MERGE_PATCH,
         FakeVerb.REPLACE_STATUS,
-        FakeVerb.PATCH_STATUS,
         FakeVerb.CREATE,
         FakeVerb.DELETE,
     }

@@ -6,7 +6,7 @@ import pytest
 
 from syncd import __version__
 from syncd.api.resourcegroup import ResourceStatus
-from syncd.core.errors import ClusterError, SyncSpecError
+from syncd.core.errors import ClusterError, ConflictError, SyncSpecError
 from syncd.core.inventory import InventorySet, applyset_id
 from syncd.core.metadata import (
     APPLYSET_GROUP_KINDS_ANNOTATION,
@@ -147,7 +147,7 @@ def test_object_statuses_are_written_once_until_they_change(
     changed = {**statuses, next(iter(REFS)): ResourceStatus.IN_PROGRESS}
     assert store.record_statuses(changed) is True
     assert verbs(cluster.requests[start:], WRITE_VERBS) == [
-        (FakeVerb.PATCH_STATUS.value, "ResourceGroup.syncd.dev syncd-system/root")
+        (FakeVerb.REPLACE_STATUS.value, "ResourceGroup.syncd.dev syncd-system/root")
     ]
 
 
@@ -216,3 +216,19 @@ def test_claims_elsewhere_names_the_other_syncs_claims_and_never_its_own(
     store.record(REFS, claims=frozenset({mine}))
     assert store.claims_elsewhere() == {theirs: other_sync.manager}
     assert other.claims_elsewhere() == {mine: SYNC.manager}
+
+
+def test_a_status_write_after_someone_else_wrote_the_group_is_refused_then_read_again(
+    cluster: FakeCluster,
+) -> None:
+    store = InventoryStore(cluster, sync=SYNC, clock=FakeClock())
+    store.record(REFS)
+    cluster.merge_patch(store.ref, {"metadata": {"labels": {"team": "x"}}}, field_manager="kubectl")
+    with pytest.raises(ConflictError):  # the PUT carries the resourceVersion syncd wrote
+        store.record_statuses(dict.fromkeys(REFS.refs, ResourceStatus.CURRENT))
+    start = len(cluster.requests)
+    assert store.load().refs == REFS  # nothing trusted any more: one GET
+    assert [verb for verb, _ in cluster.requests[start:]] == [FakeVerb.GET.value]
+    assert store.record_statuses(dict.fromkeys(REFS.refs, ResourceStatus.CURRENT)) is True
+    live = cluster.peek(store.ref) or {}
+    assert live["metadata"]["labels"]["team"] == "x"
