@@ -62,15 +62,7 @@ def _refs_of(live: Mapping[str, Any]) -> frozenset[ObjectRef]:
     malformed one goes through the model, whose error names the bad field.
     """
     try:
-        return frozenset(
-            ObjectRef(
-                group=entry.get("group", ""),
-                kind=entry["kind"],
-                namespace=entry.get("namespace", ""),
-                name=entry["name"],
-            )
-            for entry in live["spec"]["resources"]
-        )
+        return frozenset(_entry_ref(entry) for entry in live["spec"]["resources"])
     except (KeyError, TypeError, AttributeError):
         return parse_resource_group(live).refs()
 
@@ -82,12 +74,7 @@ def _claims_of(live: Mapping[str, Any]) -> frozenset[ObjectRef]:
     if not isinstance(entries, list):
         return frozenset()
     return frozenset(
-        ObjectRef(
-            group=str(entry.get("group", "")),
-            kind=str(entry["kind"]),
-            namespace=str(entry.get("namespace", "")),
-            name=str(entry["name"]),
-        )
+        _entry_ref(entry)
         for entry in entries
         if isinstance(entry, Mapping) and entry.get("kind") and entry.get("name")
     )
@@ -104,17 +91,21 @@ def _statuses_of(live: Mapping[str, Any]) -> dict[ObjectRef, ResourceStatus] | N
     found: dict[ObjectRef, ResourceStatus] = {}
     try:
         for entry in status["resourceStatuses"]:
-            ref = ObjectRef(
-                group=str(entry.get("group", "")),
-                kind=str(entry["kind"]),
-                namespace=str(entry.get("namespace", "")),
-                name=str(entry["name"]),
-            )
-            found[ref] = ResourceStatus(entry["status"])
+            found[_entry_ref(entry)] = ResourceStatus(entry["status"])
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
     generation = (live.get("metadata") or {}).get("generation")
     return found if status.get("observedGeneration") == generation else None
+
+
+def _entry_ref(entry: Mapping[str, Any]) -> ObjectRef:
+    """The identity one inventory or status entry names (KeyError without kind or name)."""
+    return ObjectRef(
+        group=str(entry.get("group", "")),
+        kind=str(entry["kind"]),
+        namespace=str(entry.get("namespace", "")),
+        name=str(entry["name"]),
+    )
 
 
 def _names_sync(live: Mapping[str, Any], manager: str) -> bool:
@@ -133,7 +124,8 @@ class InventoryStore:
         """
         self._cluster = cluster
         self._clock = clock
-        self._known: tuple[Inventory, float] | None = None
+        self._confirmed_at: float | None = None
+        """When `_last_written` was last read or written (None: it must be read)."""
         self._sync = sync
         self._ref = ObjectRef(
             group=SYNCD_GROUP,
@@ -163,10 +155,8 @@ class InventoryStore:
 
         An absent ResourceGroup is an empty inventory.
         """
-        if self._known is not None and self._clock is not None:
-            inventory, at = self._known
-            if self._clock.monotonic() - at < REREAD_SECONDS:
-                return inventory
+        if self._fresh() and self._last_written is not None:
+            return Inventory(refs=InventorySet(self._last_written[0]), exists=True)
         live = self._cluster.get(self._ref)
         if live is None:
             self._forget()
@@ -185,9 +175,8 @@ class InventoryStore:
         written = tooling if _names_sync(live, self._sync.manager) else ""
         self._last_written = (refs.refs, claims, written)
         self._live = live
-        inventory = Inventory(refs=refs, exists=True)
-        self._remember(inventory)
-        return inventory
+        self._confirm()
+        return Inventory(refs=refs, exists=True)
 
     def record(self, refs: InventorySet, *, claims: frozenset[ObjectRef] = frozenset()) -> bool:
         """Apply the ResourceGroup listing exactly `refs` and `claims`; False when already so."""
@@ -202,15 +191,21 @@ class InventoryStore:
             raise
         self._last_written = (refs.refs, claims, TOOLING)
         self._last_statuses = None  # a new generation: its status is written again
-        self._remember(Inventory(refs=refs, exists=True))
+        self._confirm()
         return True
 
-    def _remember(self, inventory: Inventory) -> None:
+    def _fresh(self) -> bool:
+        """Whether what this store last read or wrote is recent enough to trust."""
+        if self._clock is None or self._confirmed_at is None:
+            return False
+        return self._clock.monotonic() - self._confirmed_at < REREAD_SECONDS
+
+    def _confirm(self) -> None:
         if self._clock is not None:
-            self._known = (inventory, self._clock.monotonic())
+            self._confirmed_at = self._clock.monotonic()
 
     def _forget(self) -> None:
-        self._known = None
+        self._confirmed_at = None
         self._last_written = None
         self._live = None
 

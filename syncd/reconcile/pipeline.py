@@ -217,9 +217,7 @@ class Pipeline:
 
     def _timeout(self, obj: JsonObject) -> float:
         try:
-            return parse_duration(
-                parse_root_sync(obj).spec.override.reconcile_timeout
-            ).total_seconds()
+            return _reconcile_timeout(parse_root_sync(obj))
         except (SyncSpecError, ValueError):
             return 300.0
 
@@ -289,7 +287,7 @@ class Pipeline:
             # `kubectl get rootsync` shows Syncing the new commit meanwhile. Only once
             # per commit: retrying a failing object must not flip Error -> Syncing.
             self._report_progress(generation, commit, parsed)
-        timeout = parse_duration(sync.spec.override.reconcile_timeout).total_seconds()
+        timeout = _reconcile_timeout(sync)
         applied = self._applier.apply(plan, parsed.order, timeout=timeout)
         self._baselines.update(plan, applied)
         self._rejections.record(plan, applied, commit=commit)
@@ -319,8 +317,9 @@ class Pipeline:
         """Readiness of every managed object, the per-object inventory status and the report."""
         sync, plan, live, applied, pruned = run.sync, run.plan, run.live, run.applied, run.pruned
         commit, generation = run.parsed.commit, run.generation
-        timeout = parse_duration(sync.spec.override.reconcile_timeout).total_seconds()
-        readiness = self._readiness.assess(plan, applied, live.objects, timeout=timeout)
+        readiness = self._readiness.assess(
+            plan, applied, live.objects, timeout=_reconcile_timeout(sync)
+        )
         enabled = sync.spec.override.status_mode is StatusMode.ENABLED
         self._inventory.record(
             InventorySet.post_prune(
@@ -393,6 +392,11 @@ class _Outcome:
     live: LiveState
     applied: ApplyResult
     pruned: PruneResult
+
+
+def _reconcile_timeout(sync: RootSync) -> float:
+    """spec.override.reconcileTimeout in seconds."""
+    return parse_duration(sync.spec.override.reconcile_timeout).total_seconds()
 
 
 def _stalled(generation: int, exc: SyncSpecError) -> RunReport:
