@@ -40,6 +40,8 @@ class PhaseResult:
     notes: dict[str, Any] = field(default_factory=dict)
     cpu_seconds: dict[str, float | None] = field(default_factory=dict)
     load_1m: float | None = None
+    round_seconds: list[float] = field(default_factory=list)
+    """Wall seconds of every round (this result is the median round's)."""
 
 
 def phase_title(phase: str, scenario: Scenario) -> str:
@@ -60,6 +62,11 @@ def phase_objects(phase: str, scenario: Scenario) -> int:
     return scenario.objects
 
 
+def spread(seconds: Sequence[float]) -> str:
+    """`1.100, 1.230, 1.500 s (3 rounds)`: every round's figure, in round order."""
+    return ", ".join(f"{s:.3f}" for s in seconds) + f" s ({len(seconds)} rounds)"
+
+
 def fmt_ratio(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}x"
 
@@ -67,6 +74,8 @@ def fmt_ratio(value: float | None) -> str:
 def detail_lines(name: str, res: PhaseResult) -> list[str]:
     """The indented lines under a phase table for one contender."""
     lines: list[str] = []
+    if len(res.round_seconds) > 1:
+        lines.append(f"  {name} seconds by round: {spread(res.round_seconds)}")
     if res.requests is not None:
         by_res = ", ".join(f"{r}={n}" for r, n in res.requests.by_resource.items()) or "none"
         lines.append(f"  {name} requests by resource: {by_res}")
@@ -164,6 +173,7 @@ def result_json(res: PhaseResult, objects: int) -> dict[str, Any]:
     out["background"] = res.background
     out["cpu_seconds"] = res.cpu_seconds
     out["load_1m"] = res.load_1m
+    out["round_seconds"] = res.round_seconds
     if res.notes:
         out["notes"] = res.notes
     return out

@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import cpu, goals, metrics
+from bench import rounds as rounds_mod
+from bench.checks import create_namespace, verify, wait_for_bootstrap
 from bench.contender import CHANGE_PRUNE, COLD, PHASES, RESYNC, Contender
 from bench.ideal_contender import IdealContender
 from bench.kubectl_contender import KubectlContender, summarize
@@ -45,11 +47,9 @@ from bench.report import PhaseResult, phases_json, render_phase
 from bench.syncd_contender import make_syncd_contender
 from syncd.devenv.controlplane import ControlPlane
 from syncd.devenv.kubehttp import KubeHttp
-from syncd.devenv.proc import wait_until
 from syncd.devenv.tools import locate_tools
 
 CONTENDERS = ("raw", "ideal", "syncd", "kubectl")
-APPLYSET_ID_LABEL = "applyset.kubernetes.io/id"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -76,6 +76,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=",".join(CONTENDERS),
         help=f"comma-separated contenders, run in this order (default: {','.join(CONTENDERS)})",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="run the scenario this many times and report the median round (kubectl: first only)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, manifests)")
     args = parser.parse_args(argv)
     only = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -84,51 +90,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error(f"--only takes a subset of {','.join(CONTENDERS)}; got {args.only!r}")
     if args.concurrency < 1:
         parser.error("--concurrency must be at least 1")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     args.only = list(dict.fromkeys(only))
     return args
-
-
-def wait_for_bootstrap(admin: KubeHttp) -> None:
-    """Wait until the API server has created its own objects, so they do not count."""
-
-    def settled() -> bool:
-        path = "/api/v1/namespaces/default/services/kubernetes"
-        return (
-            admin.get(path).status == 200
-            and admin.get("/api/v1/namespaces/kube-system").status == 200
-        )
-
-    wait_until(settled, timeout=60.0, what="the API server's bootstrap objects")
-
-
-def create_namespace(admin: KubeHttp, namespace: str) -> None:
-    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}
-    resp = admin.post("/api/v1/namespaces", body)
-    if resp.status != 201:
-        raise RuntimeError(f"creating namespace {namespace}: {resp.status} {resp.text[:200]}")
-
-
-def verify(admin: KubeHttp, namespace: str, expected: dict[str, str]) -> str:
-    """One LIST; '' if the namespace holds exactly `expected` (name -> data.version)."""
-    resp = admin.get(f"/api/v1/namespaces/{namespace}/configmaps")
-    if resp.status != 200:
-        return f"LIST configmaps failed: {resp.status} {resp.text[:200]}"
-    live: dict[str, str | None] = {}
-    for item in resp.json()["items"]:
-        meta = item["metadata"]
-        if APPLYSET_ID_LABEL in (meta.get("labels") or {}):
-            continue  # an ApplySet parent, not a declared object
-        live[meta["name"]] = (item.get("data") or {}).get("version")
-    missing = sorted(set(expected) - set(live))
-    extra = sorted(set(live) - set(expected))
-    wrong = sorted(n for n in set(live) & set(expected) if live[n] != expected[n])
-    if not (missing or extra or wrong):
-        return ""
-    parts = [f"{len(live)} ConfigMaps, expected {len(expected)}"]
-    for label, names in (("missing", missing), ("unexpected", extra), ("wrong version", wrong)):
-        if names:
-            parts.append(f"{len(names)} {label} (e.g. {', '.join(names[:3])})")
-    return "; ".join(parts)
 
 
 def build_contenders(
@@ -236,17 +201,19 @@ def print_header(plane: ControlPlane, scenario: Scenario, concurrency: int) -> d
 
 
 def prepare(
-    contenders: Sequence[Contender], admin: KubeHttp, scenario: Scenario, tmp: Path
+    contenders: Sequence[Contender], admin: KubeHttp, scenario: Scenario, tmp: Path, round_no: int
 ) -> list[Entry]:
     """Create each contender's namespace and manifest directories, then set it up.
 
-    A contender whose setup raises is reported here and takes no phase (the run exits 1).
+    Round 1 uses `bench-<name>`, later rounds `bench-<name>-<round>`. A
+    contender whose setup raises is reported here and takes no phase (the run exits 1).
     """
     entries: list[Entry] = []
     for contender in contenders:
-        namespace = f"bench-{contender.name}"
+        suffix = "" if round_no == 1 else f"-{round_no}"
+        namespace = f"bench-{contender.name}{suffix}"
         create_namespace(admin, namespace)
-        base = tmp / "manifests" / contender.name
+        base = tmp / "manifests" / f"{contender.name}{suffix}"
         write_cold(scenario, namespace, base / "cold")
         write_change_prune(scenario, namespace, base / "change-prune")
         dirs = {COLD: base / "cold", RESYNC: base / "cold", CHANGE_PRUNE: base / "change-prune"}
@@ -303,7 +270,8 @@ def summary_json(
         "removed": scenario.removed,
         "per_file": scenario.per_file,
         "concurrency": args.concurrency,
-        "contenders": [e.contender.name for e in entries],
+        "contenders": list(dict.fromkeys(e.contender.name for e in entries)),
+        "rounds": args.rounds,
         "unavailable": list(unavailable),
         "phases": phases_json(all_results, scenario),
         "goals": goals.evaluate(all_results, managed=MANAGED_RESOURCES),
@@ -332,24 +300,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         admin = plane.http()
         wait_for_bootstrap(admin)
         header = print_header(plane, scenario, args.concurrency)
-        contenders, unavailable = build_contenders(args.only, plane, tmp, args.concurrency)
-        for name in unavailable:
-            print(f"{name}: not available (bench/syncd_contender.py returned None)")
-        entries = prepare(contenders, admin, scenario, tmp)
-        print(f"contenders: {', '.join(e.contender.name for e in entries) or 'none'}\n")
         server_pids = {p.name: p.pid for p in plane.processes}
-        all_results = run_phases(
-            entries,
-            admin=admin,
-            scenario=scenario,
-            order=args.only,
-            unavailable=unavailable,
-            server_pids=server_pids,
-        )
+        rounds: list[dict[str, dict[str, PhaseResult]]] = []
+        every_entry: list[Entry] = []
+        unavailable: list[str] = []
+        for index in range(args.rounds):
+            taking_part = rounds_mod.round_order(args.only, index)
+            built, unavailable = build_contenders(taking_part, plane, tmp, args.concurrency)
+            contenders.extend(built)
+            for name in unavailable:
+                print(f"{name}: not available (bench/syncd_contender.py returned None)")
+            entries = prepare(built, admin, scenario, tmp, index + 1)
+            every_entry.extend(entries)
+            names = ", ".join(e.contender.name for e in entries) or "none"
+            print(f"round {index + 1} of {args.rounds}: {names}\n")
+            rounds.append(
+                run_phases(
+                    entries,
+                    admin=admin,
+                    scenario=scenario,
+                    order=[name for name in args.only if name in taking_part],
+                    unavailable=unavailable,
+                    server_pids=server_pids,
+                )
+            )
+        all_results = rounds_mod.median_results(rounds)
+        if args.rounds > 1:
+            print(f"==== the median of {args.rounds} rounds ====\n")
+            for phase, results in all_results.items():
+                table = render_phase(phase, scenario, args.only, results, unavailable)
+                print(table, end="\n\n", flush=True)
         summary = summary_json(
             header=header,
             args=args,
-            entries=entries,
+            entries=every_entry,
             unavailable=unavailable,
             all_results=all_results,
             scenario=scenario,

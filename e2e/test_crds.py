@@ -34,7 +34,9 @@ from syncd.devenv.proc import wait_until
 
 pytestmark = pytest.mark.e2e
 
-SYSTEM_NS = "syncd-system"
+SYSTEM_NS = "e2e-crds"
+"""Not syncd's own namespace: a controller started by other tests never reconciles
+(and so never writes) the syncs these tests create and edit."""
 CRD_PATH = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 API = "/apis/syncd.dev/v1beta1"
 
@@ -62,7 +64,7 @@ def _wait_established(admin: KubeHttp, path: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def crds(admin: KubeHttp) -> list[dict[str, Any]]:
-    """The three CRDs applied and Established, and the syncd-system namespace."""
+    """The three CRDs applied and Established, and the namespace of these tests' syncs."""
     installed = []
     for crd in generate_crds():
         path = f"{CRD_PATH}/{crd['metadata']['name']}"

@@ -221,5 +221,11 @@ def test_status_mode_decides_whether_per_object_status_is_kept(
     group = get_object(admin, f"{RESOURCE_GROUPS}/{name}")
     assert group is not None
     assert len(group["spec"]["resources"]) == 3
-    entries = (group.get("status") or {}).get("resourceStatuses") or []
-    assert len(entries) == (3 if mode == "enabled" else 0), group.get("status")
+    objects = (group.get("status") or {}).get("objects") or {}
+    if mode == "enabled":
+        expected = sorted([f"ConfigMap/{ns}/a", f"ConfigMap/{ns}/b", f"Namespace/{ns}"])
+        assert sorted(objects.get("current") or []) == expected, group.get("status")
+    others = [entry for key, entries in objects.items() if key != "current" for entry in entries]
+    assert others == [], group.get("status")
+    if mode == "disabled":
+        assert not objects.get("current"), group.get("status")

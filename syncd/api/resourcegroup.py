@@ -3,9 +3,9 @@
 A ResourceGroup has the same name and namespace as its sync. `spec.resources`
 lists every object the sync manages (group, kind, namespace, name);
 `spec.claims` lists objects the sync declares while another sync still
-manages them; `status.resourceStatuses` carries each object's kstatus, how its last
-actuation went and whether it is being applied or deleted. Both lists are
-atomic lists that syncd alone writes, never repeating an entry. Its
+manages them; `status.objects` lists every managed object under its kstatus
+(`current`, `inProgress`, ...), one `Kind[.group]/[namespace/]name` string each.
+All lists are atomic lists that syncd alone writes, never repeating an entry. Its
 CRD carries the `applyset.kubernetes.io/is-parent-type` label so kubectl
 accepts it as an ApplySet parent.
 """
@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from syncd.api.wire import KubeObject, WireModel
-from syncd.core.refs import ObjectRef
+from syncd.core.refs import InvalidObjectRefError, ObjectRef
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 
@@ -46,22 +46,6 @@ class ResourceStatus(StrEnum):
     UNKNOWN = "Unknown"
 
 
-class Actuation(StrEnum):
-    """How the last apply or delete of an object went."""
-
-    SUCCEEDED = "Succeeded"
-    PENDING = "Pending"
-    SKIPPED = "Skipped"
-    FAILED = "Failed"
-
-
-class Strategy(StrEnum):
-    """Whether the object is being applied or deleted."""
-
-    APPLY = "Apply"
-    DELETE = "Delete"
-
-
 class InventoryEntry(WireModel):
     """One managed object's identity."""
 
@@ -84,17 +68,57 @@ class InventoryEntry(WireModel):
         return ObjectRef(group=self.group, kind=self.kind, namespace=self.namespace, name=self.name)
 
 
-class InventoryStatusEntry(InventoryEntry):
-    """One managed object's observed state."""
+STATUS_FIELDS: Mapping[ResourceStatus, str] = {
+    ResourceStatus.CURRENT: "current",
+    ResourceStatus.IN_PROGRESS: "in_progress",
+    ResourceStatus.FAILED: "failed",
+    ResourceStatus.TERMINATING: "terminating",
+    ResourceStatus.NOT_FOUND: "not_found",
+    ResourceStatus.UNKNOWN: "unknown",
+}
+"""The field of `ObjectStatuses` that lists the objects in each state (`wire_name` gives
+its JSON key)."""
 
-    status: ResourceStatus = ResourceStatus.UNKNOWN
-    """kstatus of the live object."""
-    source_hash: str | None = None
-    """Hash of the declared content last applied."""
-    actuation: Actuation = Actuation.PENDING
-    """How the last apply or delete went."""
-    strategy: Strategy = Strategy.APPLY
-    """Whether the object is being applied or deleted."""
+
+class ObjectStatuses(WireModel):
+    """The managed objects grouped by kstatus, each as `Kind[.group]/[namespace/]name`.
+
+    One string per object, not one map per object: the API server spends a
+    third as much on a write of this form (it validates, converts and stores
+    every entry of the whole object on each spec or status write).
+    """
+
+    current: list[str] = _identity_list()
+    """Objects that are reconciled and ready."""
+    in_progress: list[str] = _identity_list()
+    """Objects still being reconciled (rolling out, not yet ready)."""
+    failed: list[str] = _identity_list()
+    """Objects whose reconciliation failed."""
+    terminating: list[str] = _identity_list()
+    """Objects being deleted."""
+    not_found: list[str] = _identity_list()
+    """Objects that should exist but do not."""
+    unknown: list[str] = _identity_list()
+    """Objects whose state could not be read."""
+
+    def by_ref(self) -> dict[ObjectRef, ResourceStatus]:
+        """Each listed object's status; an entry that names no object is skipped."""
+        found: dict[ObjectRef, ResourceStatus] = {}
+        for state, field_name in STATUS_FIELDS.items():
+            for text in getattr(self, field_name):
+                try:
+                    found[ObjectRef.parse_short(text)] = state
+                except InvalidObjectRefError:
+                    continue
+        return found
+
+
+def read_object_statuses(objects: Any) -> dict[ObjectRef, ResourceStatus] | None:
+    """The statuses a wire `status.objects` block lists; None when it is not in that form."""
+    try:
+        return ObjectStatuses.model_validate(objects).by_ref()
+    except ValidationError:
+        return None
 
 
 class ResourceGroupSpec(WireModel):
@@ -114,8 +138,10 @@ class ResourceGroupStatus(WireModel):
     """The metadata.generation this status describes."""
     resource_count: Annotated[int, Field(ge=0)] | None = None
     """Number of managed objects (the Resources column)."""
-    resource_statuses: list[InventoryStatusEntry] = _identity_list()
-    """Per-object status."""
+    objects: ObjectStatuses = Field(
+        default_factory=ObjectStatuses, json_schema_extra={"default": {}}
+    )
+    """Every managed object, under its kstatus."""
 
 
 class ResourceGroup(KubeObject):

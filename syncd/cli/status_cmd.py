@@ -109,10 +109,7 @@ def _print_resources(out: TextIO, cluster: Cluster, meta: JsonObject) -> None:
         out.write("  resources: no inventory yet\n")
         return
     group = parse_resource_group(raw)
-    statuses = {
-        entry.to_ref(): entry.status.value
-        for entry in (group.status.resource_statuses if group.status else [])
-    }
+    statuses = group.status.objects.by_ref() if group.status else {}
     out.write(f"  resources ({len(group.spec.resources)}):\n")
     for entry in group.spec.resources:
         obj_ref = entry.to_ref()

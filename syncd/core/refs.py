@@ -97,6 +97,27 @@ class ObjectRef:
         where = f"{self.namespace}/{self.name}" if self.namespace else self.name
         return f"{self.group_kind} {where}"
 
+    @property
+    def short(self) -> str:
+        """Compact form, one string per object: `Kind[.group]/[namespace/]name`.
+
+        `ConfigMap/web/settings`, `Deployment.apps/web/frontend`, `Namespace/web`.
+        No part of an identity can hold a `/` and kinds hold no `.`, so
+        `parse_short` reads it back unambiguously.
+        """
+        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"{self.group_kind}/{where}"
+
+    @classmethod
+    def parse_short(cls, text: str) -> ObjectRef:
+        """The reference `short` wrote; InvalidObjectRefError for anything else."""
+        parts = text.split("/")
+        if len(parts) not in (2, 3) or not all(parts):
+            raise InvalidObjectRefError(f"{text!r} is not Kind[.group]/[namespace/]name")
+        kind, _, group = parts[0].partition(".")
+        namespace = parts[1] if len(parts) == 3 else ""
+        return cls(group=group, kind=kind, namespace=namespace, name=parts[-1])
+
     @classmethod
     def from_object(cls, obj: Mapping[str, Any]) -> ObjectRef:
         """The identity of a decoded manifest or live object.

@@ -20,12 +20,14 @@ from typing import Any
 
 from syncd import __version__
 from syncd.api.resourcegroup import (
+    STATUS_FIELDS,
     InventoryEntry,
     ResourceGroup,
     ResourceStatus,
     parse_resource_group,
+    read_object_statuses,
 )
-from syncd.api.wire import API_VERSION
+from syncd.api.wire import API_VERSION, wire_name
 from syncd.core.errors import ClusterError
 from syncd.core.inventory import InventorySet, applyset_id
 from syncd.core.metadata import (
@@ -83,19 +85,16 @@ def _claims_of(live: Mapping[str, Any]) -> frozenset[ObjectRef]:
 def _statuses_of(live: Mapping[str, Any]) -> dict[ObjectRef, ResourceStatus] | None:
     """The per-object statuses a live ResourceGroup holds, as `record_statuses` writes them.
 
-    None when the status is missing or not in that form (the next record writes it).
+    None when the status is missing, describes an older generation or is not in
+    that form (an older syncd's, say): the next record writes it again.
     """
     status = live.get("status")
-    if not isinstance(status, Mapping) or not isinstance(status.get("resourceStatuses"), list):
-        return None
-    found: dict[ObjectRef, ResourceStatus] = {}
-    try:
-        for entry in status["resourceStatuses"]:
-            found[_entry_ref(entry)] = ResourceStatus(entry["status"])
-    except (KeyError, TypeError, ValueError, AttributeError):
+    if not isinstance(status, Mapping) or not isinstance(status.get("objects"), Mapping):
         return None
     generation = (live.get("metadata") or {}).get("generation")
-    return found if status.get("observedGeneration") == generation else None
+    if status.get("observedGeneration") != generation:
+        return None
+    return read_object_statuses(status["objects"])
 
 
 def _entry_ref(entry: Mapping[str, Any]) -> ObjectRef:
@@ -241,23 +240,14 @@ class InventoryStore:
         if live is None:
             return False
         generation = live.get("metadata", {}).get("generation")
-        # Plain dicts: this list can hold thousands of entries, and its shape
-        # is fixed by InventoryStatusEntry (the CRD defaults the rest).
-        entries = [
-            {
-                "group": ref.group,
-                "kind": ref.kind,
-                "namespace": ref.namespace,
-                "name": ref.name,
-                "status": st.value,
-            }
-            for ref, st in sorted(statuses.items())
-        ]
+        grouped: dict[str, list[str]] = {wire_name(f): [] for f in STATUS_FIELDS.values()}
+        for ref, st in sorted(statuses.items()):
+            grouped[wire_name(STATUS_FIELDS[st])].append(ref.short)
         body: dict[str, Any] = dict(live)
         body["status"] = {
             "observedGeneration": generation,
-            "resourceCount": len(entries),
-            "resourceStatuses": entries,
+            "resourceCount": len(statuses),
+            "objects": grouped,
         }
         try:
             # A PUT of the copy this store last wrote or read, guarded by its

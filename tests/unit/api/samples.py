@@ -183,26 +183,13 @@ CANONICAL_RESOURCE_GROUP: dict[str, Any] = {
     "status": {
         "observedGeneration": 2,
         "resourceCount": 2,
-        "resourceStatuses": [
-            {
-                "group": "",
-                "kind": "Namespace",
-                "namespace": "",
-                "name": "apps",
-                "status": "Current",
-                "sourceHash": "1f2e",
-                "actuation": "Succeeded",
-                "strategy": "Apply",
-            },
-            {
-                "group": "apps",
-                "kind": "Deployment",
-                "namespace": "apps",
-                "name": "web",
-                "status": "InProgress",
-                "actuation": "Pending",
-                "strategy": "Delete",
-            },
-        ],
+        "objects": {
+            "current": ["Namespace/apps"],
+            "failed": [],
+            "inProgress": ["Deployment.apps/apps/web"],
+            "notFound": [],
+            "terminating": [],
+            "unknown": [],
+        },
     },
 }

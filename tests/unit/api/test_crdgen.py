@@ -200,7 +200,7 @@ MINIMAL_OBJECTS: list[tuple[type[KubeObject], Any]] = [
         _obj(
             "ResourceGroup",
             {"resources": [{"kind": "K", "name": "n"}]},
-            {"resourceStatuses": [{"kind": "K", "name": "n"}]},
+            {"objects": {"current": ["K/n"]}},
         ),
     ),
 ]

@@ -9,7 +9,6 @@ import pytest
 
 from syncd.api.models import parse_root_sync
 from syncd.api.resourcegroup import (
-    Actuation,
     InventoryEntry,
     ResourceGroup,
     ResourceStatus,
@@ -95,17 +94,26 @@ def test_resource_group_entries_convert_to_and_from_object_refs() -> None:
     assert InventoryEntry.from_ref(ref).to_ref() == ref
 
 
-def test_resource_group_status_entries_default_to_unknown_pending_apply() -> None:
+def test_resource_group_status_lists_each_object_under_its_kstatus() -> None:
+    status = parse_resource_group(CANONICAL_RESOURCE_GROUP).status
+    assert status is not None
+    assert status.objects.by_ref() == {
+        ObjectRef(group="", kind="Namespace", name="apps"): ResourceStatus.CURRENT,
+        ObjectRef(group="apps", kind="Deployment", namespace="apps", name="web"): (
+            ResourceStatus.IN_PROGRESS
+        ),
+    }
+
+
+def test_a_status_entry_that_names_no_object_is_skipped() -> None:
     obj = copy.deepcopy(CANONICAL_RESOURCE_GROUP)
-    obj["status"]["resourceStatuses"] = [{"kind": "Namespace", "name": "apps"}]
+    obj["status"]["objects"] = {"current": ["Namespace/apps", "nonsense", "a/b/c/d", "/x"]}
     status = parse_resource_group(obj).status
     assert status is not None
-    entry = status.resource_statuses[0]
-    assert (entry.status, entry.actuation, entry.strategy.value) == (
-        ResourceStatus.UNKNOWN,
-        Actuation.PENDING,
-        "Apply",
-    )
+    assert status.objects.by_ref() == {
+        ObjectRef(group="", kind="Namespace", name="apps"): ResourceStatus.CURRENT
+    }
+    assert status.objects.in_progress == []
 
 
 def test_resource_group_without_spec_has_an_empty_inventory() -> None:

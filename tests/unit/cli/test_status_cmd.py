@@ -107,7 +107,7 @@ def test_resources_flag_lists_inventory_objects_with_their_readiness() -> None:
         },
         field_manager="test",
     )
-    status = {"resourceStatuses": [{**entry, "status": "Current"}]}
+    status = {"objects": {"current": ["ConfigMap/a/c"]}}
     cluster.replace_status(group_ref, {**live, "status": status})
     out = io.StringIO()
     render(cluster, namespace="", resources=True, out=out)

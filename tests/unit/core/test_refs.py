@@ -75,3 +75,34 @@ def test_from_object_round_trips_api_version(group: str, kind: str, ns: str, nam
     obj = {"apiVersion": ref.api_version, "kind": kind, "metadata": {"name": name, "namespace": ns}}
     assert ObjectRef.from_object(obj) == ref
     assert ObjectRef.from_object(obj).api_version == ref.api_version
+
+
+@pytest.mark.parametrize(
+    ("ref", "short"),
+    [
+        (
+            ObjectRef(group="", kind="ConfigMap", namespace="web", name="settings"),
+            "ConfigMap/web/settings",
+        ),
+        (
+            ObjectRef(group="apps", kind="Deployment", namespace="web", name="api"),
+            "Deployment.apps/web/api",
+        ),
+        (ObjectRef(group="", kind="Namespace", name="web"), "Namespace/web"),
+        (
+            ObjectRef(group="rbac.authorization.k8s.io", kind="ClusterRole", name="view.x"),
+            "ClusterRole.rbac.authorization.k8s.io/view.x",
+        ),
+    ],
+)
+def test_the_short_form_reads_back_as_the_same_object(ref: ObjectRef, short: str) -> None:
+    assert ref.short == short
+    parsed = ObjectRef.parse_short(short)
+    assert parsed == ref
+    assert (parsed.group, parsed.namespace) == (ref.group, ref.namespace)
+
+
+@pytest.mark.parametrize("text", ["", "ConfigMap", "ConfigMap//x", "/web/x", "a/b/c/d", "K/ns/"])
+def test_a_short_form_that_names_no_object_is_refused(text: str) -> None:
+    with pytest.raises(InvalidObjectRefError, match="Kind"):
+        ObjectRef.parse_short(text)

@@ -140,7 +140,8 @@ def test_object_statuses_are_written_once_until_they_change(
     live = cluster.peek(store.ref)
     assert live is not None
     assert live["status"]["resourceCount"] == len(REFS)
-    assert {e["status"] for e in live["status"]["resourceStatuses"]} == {"Current"}
+    assert sorted(live["status"]["objects"]["current"]) == sorted(r.short for r in REFS)
+    assert live["status"]["objects"]["inProgress"] == []
     start = len(cluster.requests)
     assert store.record_statuses(dict(statuses)) is False
     assert cluster.requests[start:] == []
@@ -193,6 +194,21 @@ def test_statuses_already_stored_are_not_rewritten_by_a_new_process(
     assert restarted.record_statuses({cm_ref("a"): ResourceStatus.IN_PROGRESS})
 
 
+def test_a_status_in_an_older_form_is_written_again_in_the_current_one(
+    cluster: FakeCluster, store: InventoryStore
+) -> None:
+    live = store.record(InventorySet.of([cm_ref("a")])) and cluster.peek(store.ref)
+    assert live
+    old = [{"kind": "ConfigMap", "namespace": "app", "name": "a", "status": "Current"}]
+    cluster.replace_status(store.ref, {**live, "status": {"resourceStatuses": old}})
+    restarted = InventoryStore(cluster, sync=SYNC)
+    restarted.load()
+    assert restarted.record_statuses({cm_ref("a"): ResourceStatus.CURRENT})
+    stored = cluster.peek(store.ref)
+    assert stored is not None
+    assert stored["status"]["objects"]["current"] == [cm_ref("a").short]
+
+
 def test_the_status_names_the_generation_of_the_spec_it_describes(cluster: FakeCluster) -> None:
     store = InventoryStore(cluster, sync=SYNC, clock=FakeClock())
     store.record(InventorySet.of([cm_ref("a"), cm_ref("b")]))
@@ -202,7 +218,7 @@ def test_the_status_names_the_generation_of_the_spec_it_describes(cluster: FakeC
     live = cluster.peek(store.ref)
     assert live is not None
     assert [e["name"] for e in live["spec"]["resources"]] == ["a"]
-    assert [e["name"] for e in live["status"]["resourceStatuses"]] == ["a"]
+    assert live["status"]["objects"]["current"] == [cm_ref("a").short]
     assert live["status"]["observedGeneration"] == live["metadata"]["generation"]
 
 
