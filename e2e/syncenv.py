@@ -103,6 +103,8 @@ def start_controller(
         "SYNCD_LOG_FORMAT": "json",
         "SYNCD_LOG_LEVEL": "debug",
         "SYNCD_CACHE_DIR": str(workdir / "cache"),
+        "SYNCD_KUSTOMIZE": str(control_plane.tools.kustomize),
+        "SYNCD_HELM": str(control_plane.tools.helm),
     }
     with log_path.open("ab") as log:
         proc = subprocess.Popen(

@@ -15,6 +15,9 @@ from syncd.api.spec import RepoSyncSpec, RootSyncSpec
 from syncd.api.status import SyncObjectStatus
 from syncd.api.wire import KubeObject
 
+ROOT_DEFAULT_NAMESPACE = "default"
+"""Where a RootSync puts namespaced objects that name no namespace (as Config Sync does)."""
+
 
 class RootSync(KubeObject):
     """Syncs a package to the whole cluster; lives in syncd-system."""
@@ -24,6 +27,11 @@ class RootSync(KubeObject):
     """Where the package comes from and how to sync it."""
     status: SyncObjectStatus | None = None
     """What happened to the last commit, written by syncd."""
+
+    @property
+    def default_namespace(self) -> str:
+        """Where namespaced objects that name no namespace go: spec.defaultNamespace or default."""
+        return self.spec.default_namespace or ROOT_DEFAULT_NAMESPACE
 
 
 class RepoSync(KubeObject):
@@ -39,6 +47,11 @@ class RepoSync(KubeObject):
     def service_account_name(self) -> str:
         """The service account this RepoSync acts as (default `syncd-<name>`)."""
         return self.spec.service_account_name or f"syncd-{self.metadata.name}"
+
+    @property
+    def default_namespace(self) -> str:
+        """Where namespaced objects that name no namespace go: the RepoSync's own namespace."""
+        return self.metadata.namespace or ""
 
 
 def parse_root_sync(obj: Mapping[str, Any]) -> RootSync:

@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from syncd.core.limits import DEPTH_CEILING, MIB, DecodeLimits
 from syncd.core.metadata import FIELD_MANAGER
+from syncd.core.render import RenderLimits
 
 ENV_PREFIX: Final = "SYNCD_"
 _DNS_LABEL: Final = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
@@ -90,6 +91,13 @@ class Settings(BaseSettings):
     """SYNCD_MAX_OBJECTS: most objects one package may declare."""
     max_depth: Annotated[int, Field(ge=1, le=DEPTH_CEILING)] = 100
     """SYNCD_MAX_DEPTH: deepest nesting of mappings and lists in one document."""
+    kustomize: Path | None = None
+    """SYNCD_KUSTOMIZE: the kustomize binary; unset looks for `kustomize` on PATH."""
+    helm: Path | None = None
+    """SYNCD_HELM: the helm binary; unset looks for `helm` on PATH."""
+    render_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 120.0
+    """SYNCD_RENDER_TIMEOUT_SECONDS: longest one renderer (kustomize, helm) may run (SD1068
+    beyond). Its output may be as large as SYNCD_MAX_PACKAGE_BYTES."""
 
     @field_validator("namespace", mode="after")
     @classmethod
@@ -106,7 +114,7 @@ class Settings(BaseSettings):
     def _lowercase(cls, value: Any) -> Any:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("kubeconfig", "cache_dir", mode="after")
+    @field_validator("kubeconfig", "cache_dir", "kustomize", "helm", mode="after")
     @classmethod
     def _expand_home(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
@@ -123,6 +131,12 @@ class Settings(BaseSettings):
             max_package_bytes=self.max_package_bytes,
             max_objects=self.max_objects,
             max_depth=self.max_depth,
+        )
+
+    def render_limits(self) -> RenderLimits:
+        """The bounds of every render: time, and output as large as a package may be."""
+        return RenderLimits(
+            timeout_seconds=self.render_timeout_seconds, max_output_bytes=self.max_package_bytes
         )
 
     @property

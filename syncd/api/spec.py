@@ -15,7 +15,9 @@ from typing import Annotated, Any, Self
 
 from pydantic import Field, model_validator
 
+from syncd.api.render_spec import RenderSpec
 from syncd.api.wire import Duration, RelativeDir, WireModel, empty_list, spec_problems_error
+from syncd.core.render import LoadRestrictor
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 
@@ -230,6 +232,8 @@ class SyncSpec(WireModel):
     """The local directory source (sourceType local)."""
     suspend: bool = False
     """Stop applying and pruning; keep fetching and reporting."""
+    render: RenderSpec = Field(default_factory=RenderSpec, json_schema_extra={"default": {}})
+    """How the package is rendered (kustomize, Helm, kpt or plain; detected by default)."""
 
     def problems(self) -> list[tuple[str, str]]:
         """Semantic problems as (field path relative to spec, message) pairs."""
@@ -274,6 +278,10 @@ class RootSyncSpec(SyncSpec):
 
     source_format: SourceFormat = SourceFormat.UNSTRUCTURED
     """Repository layout: unstructured, or hierarchy (cluster/, namespaces/)."""
+    default_namespace: (
+        Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")] | None
+    ) = None
+    """Namespace for namespaced objects that name none; default `default`."""
     override: RootSyncOverride = Field(
         default_factory=RootSyncOverride, json_schema_extra={"default": {}}
     )
@@ -297,3 +305,10 @@ class RepoSyncSpec(SyncSpec):
     """Service account the RepoSync acts as; default syncd-<name>."""
     override: Override = Field(default_factory=Override, json_schema_extra={"default": {}})
     """Tuning; every field has a default."""
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Shared problems plus a lifted kustomize load restrictor (RootSync only)."""
+        found = super().problems()
+        if self.render.kustomize.load_restrictor is LoadRestrictor.NONE:
+            found.append(("render.kustomize.loadRestrictor", "none is allowed for a RootSync only"))
+        return found

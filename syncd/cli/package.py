@@ -1,8 +1,11 @@
 """Reading a package directory locally, exactly as the controller does.
 
-Shared by `syncd vet` and `syncd render`: decode every file, validate, order
-(depends-on). Scope (namespaced or not) comes from the cluster's discovery
-when a kubeconfig is given, otherwise from the built-in kinds below; kinds
+Shared by `syncd vet` and `syncd render`: render (the controller's own render
+stage and tools: kustomize, Helm, plain files), validate, order (depends-on).
+Render options and the default namespace come from `--sync FILE` (the
+RootSync or RepoSync manifest the controller reads) and `--default-namespace`.
+Scope (namespaced or not) comes from the cluster's discovery when a
+kubeconfig is given, otherwise from the built-in kinds below; kinds
 known to neither are left for the controller to judge. The decode limits
 default to the controller's defaults; `--max-file-bytes`, `--max-package-bytes`,
 `--max-objects` and `--max-depth` match a controller whose SYNCD_MAX_* differ.
@@ -14,20 +17,32 @@ names, kinds and paths from the package, and none of them may break a line.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from syncd.api.models import (
+    ROOT_DEFAULT_NAMESPACE,
+    RepoSync,
+    RootSync,
+    parse_repo_sync,
+    parse_root_sync,
+)
 from syncd.cluster.client import KubeClient
 from syncd.cluster.config import load_connection
-from syncd.core.errors import ClusterError, SyncdError
+from syncd.core.errors import ClusterError, SyncdError, SyncSpecError
 from syncd.core.limits import DEPTH_CEILING, DecodeLimits
 from syncd.core.ordering import OrderResult, apply_waves
-from syncd.core.results import DecodeResult, ValidationResult
-from syncd.parse.decode import decode_directory
+from syncd.core.render import RenderedBundle, RenderOptions
+from syncd.core.results import ValidationResult
+from syncd.core.sync import SYNCD_GROUP
+from syncd.parse.decode import decode_text
 from syncd.parse.text import display_path, escape_unsafe
 from syncd.parse.validate import ScopeRules, validate
+from syncd.render.stage import PackageRenderer, RenderRequest
+from syncd.render.tools import HELM_SETTING, KUSTOMIZE_SETTING, Tools
 
 CLUSTER_SCOPED: Final = frozenset(
     {
@@ -77,14 +92,19 @@ NAMESPACED: Final = frozenset(
 class Package:
     """A directory as the controller would see it."""
 
-    decoded: DecodeResult
+    bundle: RenderedBundle
     validation: ValidationResult
     order: OrderResult
 
     @property
     def errors(self) -> tuple[SyncdError, ...]:
         """Every coded error, in pipeline order."""
-        return self.decoded.errors + self.validation.errors + self.order.errors
+        return (
+            self.bundle.decode_errors
+            + self.bundle.render_errors
+            + self.validation.errors
+            + self.order.errors
+        )
 
 
 def builtin_scope(group: str, kind: str) -> bool | None:
@@ -155,13 +175,103 @@ def _positive(value: str) -> int:
     return number
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadSettings:
+    """How to read a package: the controller's render options, namespace and tools."""
+
+    options: RenderOptions
+    default_namespace: str = "default"
+    tools: Tools | None = None
+    root: Path | None = None
+    """The checkout the package lies in (default: the nearest ancestor holding `.git`)."""
+
+
+def checkout_root(directory: Path) -> Path:
+    """The nearest ancestor of `directory` (itself included) that holds `.git`, else `directory`."""
+    resolved = directory.resolve()
+    for candidate in (resolved, *resolved.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return resolved
+
+
 def load_package(
     directory: Path,
     *,
     scope: Callable[[str, str], bool | None],
     limits: DecodeLimits | None = None,
+    settings: ReadSettings | None = None,
 ) -> Package:
-    """Decode, validate and order `directory` like one controller run does."""
-    decoded = decode_directory(directory, limits=limits or DecodeLimits())
-    validation = validate(decoded.manifests, scope=ScopeRules(is_namespaced=scope))
-    return Package(decoded=decoded, validation=validation, order=apply_waves(validation.manifests))
+    """Render, validate and order `directory` like one controller run does."""
+    settings = settings or ReadSettings(options=RenderOptions())
+    tools = settings.tools or Tools(
+        kustomize=_env_path(KUSTOMIZE_SETTING), helm=_env_path(HELM_SETTING)
+    )
+    renderer = PackageRenderer(tools=tools, decode_limits=limits or DecodeLimits())
+    bundle = renderer.render(
+        RenderRequest(
+            root=settings.root or checkout_root(directory),
+            package=directory.resolve(),
+            options=settings.options,
+            default_namespace=settings.default_namespace,
+        )
+    )
+    validation = validate(
+        bundle.manifests,
+        scope=ScopeRules(is_namespaced=scope, default_namespace=settings.default_namespace),
+    )
+    return Package(bundle=bundle, validation=validation, order=apply_waves(validation.manifests))
+
+
+def add_render_options(parser: argparse.ArgumentParser) -> None:
+    """`--sync`, `--default-namespace`, `--kustomize`, `--helm`: read as the controller would."""
+    group = parser.add_argument_group("rendering (as the controller renders)")
+    group.add_argument(
+        "--sync",
+        type=Path,
+        metavar="FILE",
+        help="a RootSync or RepoSync manifest: its spec.render and default namespace apply",
+    )
+    group.add_argument(
+        "--default-namespace",
+        metavar="NS",
+        help="namespace for namespaced objects that name none (default: the sync's, else default)",
+    )
+    group.add_argument("--kustomize", type=Path, metavar="PATH", help="kustomize binary")
+    group.add_argument("--helm", type=Path, metavar="PATH", help="helm binary")
+
+
+def read_settings_from(args: argparse.Namespace, *, limits: DecodeLimits) -> ReadSettings:
+    """The ReadSettings the render options ask for; SyncSpecError for a bad `--sync` file."""
+    options, namespace = RenderOptions(), ROOT_DEFAULT_NAMESPACE
+    if args.sync is not None:
+        sync = _read_sync(args.sync, limits=limits)
+        options, namespace = sync.spec.render.options(), sync.default_namespace
+    tools = Tools(
+        kustomize=args.kustomize or _env_path(KUSTOMIZE_SETTING),
+        helm=args.helm or _env_path(HELM_SETTING),
+    )
+    return ReadSettings(
+        options=options, default_namespace=args.default_namespace or namespace, tools=tools
+    )
+
+
+def _read_sync(path: Path, *, limits: DecodeLimits) -> RootSync | RepoSync:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SyncSpecError(f"--sync {shown_path(path)}: cannot be read: {exc}") from None
+    decoded = decode_text(text, source_path=str(path), limits=limits)
+    if decoded.errors:
+        raise SyncSpecError(f"--sync {shown_path(path)}: {decoded.errors[0].message}")
+    for manifest in decoded.manifests:
+        if manifest.ref.group == SYNCD_GROUP and manifest.ref.kind == "RootSync":
+            return parse_root_sync(manifest.body)
+        if manifest.ref.group == SYNCD_GROUP and manifest.ref.kind == "RepoSync":
+            return parse_repo_sync(manifest.body)
+    raise SyncSpecError(f"--sync {shown_path(path)}: holds no RootSync or RepoSync")
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name, "")
+    return Path(value) if value else None

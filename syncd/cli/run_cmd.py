@@ -37,6 +37,8 @@ from syncd.reconcile.pipeline import Pipeline, PipelinePorts
 from syncd.reconcile.shutdown import Deadline
 from syncd.reconcile.sources import spec_source
 from syncd.reconcile.worker import SyncRun
+from syncd.render.stage import PackageRenderer
+from syncd.render.tools import Tools
 from syncd.schedule.scheduler import PollScheduler
 
 SHUTDOWN_SECONDS = 20.0
@@ -176,6 +178,11 @@ def run(args: argparse.Namespace) -> int:
     cluster = KubeClient(connection, max_connections=limits.connections)
     stop = threading.Event()
     requests = FairExecutor(workers=limits.requests, monotonic=clock.monotonic)
+    renderer = PackageRenderer(
+        tools=Tools(kustomize=settings.kustomize, helm=settings.helm),
+        limits=settings.render_limits(),
+        decode_limits=settings.decode_limits(),
+    )
 
     def runner(sync: SyncId, latest: Any) -> SyncRun:
         lane = requests.lane(str(sync))
@@ -188,6 +195,7 @@ def run(args: argparse.Namespace) -> int:
             stop=halt,
             source_factory=spec_source,
             limits=settings.decode_limits(),
+            renderer=renderer,
             system_namespace=settings.namespace,
         )
         pipeline = Pipeline(sync, ports=ports, latest=latest)

@@ -8,18 +8,22 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from syncd.cli.package import (
+    ReadSettings,
     add_limit_options,
+    add_render_options,
     limits_from,
     load_package,
     one_line,
+    read_settings_from,
     scope_from,
     shown_path,
 )
-from syncd.core.errors import ClusterError
+from syncd.core.errors import ClusterError, SyncSpecError
 from syncd.core.limits import DecodeLimits
 
 HELP = """\
-Check a directory the way syncd will when it syncs it: every YAML and JSON
+Check a directory the way syncd will when it syncs it: rendered with the
+controller's renderers (kustomize, Helm, plain files), every YAML and JSON
 file parsed, objects validated (names, namespaces, duplicates) and
 depends-on annotations resolved. Errors carry the same codes as the
 RootSync's status; `syncd errors CODE` explains each one.
@@ -45,6 +49,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "--kubeconfig", type=Path, help="ask this cluster which kinds are namespaced"
     )
     add_limit_options(parser)
+    add_render_options(parser)
     parser.set_defaults(handler=run)
 
 
@@ -54,16 +59,21 @@ def vet(
     kubeconfig: Path | None,
     out: TextIO,
     limits: DecodeLimits | None = None,
+    settings: ReadSettings | None = None,
 ) -> int:
     """Print every error of `directory`, one line each; 0 if there are none."""
     if not directory.is_dir():
         out.write(f"syncd: {shown_path(directory)} is not a directory\n")
         return 2
-    package = load_package(directory, scope=scope_from(kubeconfig), limits=limits)
+    package = load_package(
+        directory, scope=scope_from(kubeconfig), limits=limits, settings=settings
+    )
     for error in package.errors:
         paths = ", ".join(shown_path(r.source_path) for r in error.resources if r.source_path)
         out.write(one_line(f"{error}{f' ({paths})' if paths else ''}") + "\n")
-    objects = len(package.decoded.manifests)
+    for warning in package.bundle.warnings:
+        out.write(f"warning: {one_line(warning)}\n")
+    objects = len(package.bundle.manifests)
     count = len(package.errors)
     summary = f"{objects} objects, {count} error{'s' if count != 1 else ''}"
     out.write(f"{shown_path(directory)}: {summary}\n")
@@ -73,9 +83,14 @@ def vet(
 def run(args: argparse.Namespace) -> int:
     """Entry point of `syncd vet`."""
     try:
+        limits = limits_from(args)
         return vet(
-            args.directory, kubeconfig=args.kubeconfig, out=sys.stdout, limits=limits_from(args)
+            args.directory,
+            kubeconfig=args.kubeconfig,
+            out=sys.stdout,
+            limits=limits,
+            settings=read_settings_from(args, limits=limits),
         )
-    except ClusterError as exc:
+    except (ClusterError, SyncSpecError) as exc:
         sys.stderr.write(f"syncd: {exc}\n")
         return 2

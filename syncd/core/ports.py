@@ -213,6 +213,14 @@ class SourceSnapshot:
     commit: str
     directory: Path
     release: Callable[[], None] = field(default=_nothing_to_release, compare=False, repr=False)
+    checkout: Path | None = None
+    """The whole fetched tree `directory` lies in (None: `directory` itself); renderers
+    may read it (an overlay's `../base`)."""
+
+    @property
+    def root(self) -> Path:
+        """The fetched tree: `checkout`, else `directory`."""
+        return self.checkout if self.checkout is not None else self.directory
 
     def __enter__(self) -> SourceSnapshot:
         """The snapshot itself; `release()` runs on exit."""

@@ -77,15 +77,20 @@ class _Budget:
         return self.left >= 0
 
 
-def decode_directory(root: Path, *, limits: DecodeLimits | None = None) -> DecodeResult:
-    """Decode every manifest file under `root` (see the module docstring for the rules)."""
+def decode_directory(
+    root: Path, *, limits: DecodeLimits | None = None, exclude: frozenset[str] = frozenset()
+) -> DecodeResult:
+    """Decode every manifest file under `root` (see the module docstring for the rules).
+
+    Directories in `exclude` (POSIX paths relative to `root`) are left out.
+    """
     limits = limits or _DEFAULT_LIMITS
     if not root.is_dir():
         return DecodeResult(
             manifests=(),
             errors=(parse_error(f"{display_path(root.name or str(root))}: not a directory"),),
         )
-    found = find_manifest_files(root, limits=limits)
+    found = find_manifest_files(root, limits=limits, exclude=exclude)
     errors = list(found.errors)
     manifests: list[Manifest] = []
     budget = _Budget(limits.max_objects)

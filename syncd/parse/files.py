@@ -67,13 +67,20 @@ class FileSet:
     errors: tuple[SyncdError, ...]
 
 
-def find_manifest_files(root: Path, *, limits: DecodeLimits) -> FileSet:
-    """Every manifest file under `root`, checked and sized, in sorted relative-path order."""
+def find_manifest_files(
+    root: Path, *, limits: DecodeLimits, exclude: frozenset[str] = frozenset()
+) -> FileSet:
+    """Every manifest file under `root`, checked and sized, in sorted relative-path order.
+
+    Directories in `exclude` (POSIX paths relative to `root`) are not walked:
+    a renderer reads them.
+    """
     problems: list[tuple[str, SyncdError]] = []
     real_root = os.path.realpath(root)
     found: list[ManifestFile] = []
     total = 0
-    for relative, entry in sorted(_walk(os.fspath(root), problems), key=lambda item: item[0]):
+    walked = _walk(os.fspath(root), problems, exclude=exclude)
+    for relative, entry in sorted(walked, key=lambda item: item[0]):
         checked = _check(relative, entry, real_root=real_root, limits=limits)
         if isinstance(checked, SyncdError):
             problems.append((relative, checked))
@@ -127,7 +134,7 @@ def too_large(message: str) -> SourceContentError:
 
 
 def _walk(
-    root: str, problems: list[tuple[str, SyncdError]]
+    root: str, problems: list[tuple[str, SyncdError]], *, exclude: frozenset[str]
 ) -> Iterator[tuple[str, os.DirEntry[str]]]:
     """`(relative path, entry)` of every non-hidden manifest-named entry that is not a directory."""
     pending = [""]
@@ -142,7 +149,8 @@ def _walk(
                         continue
                     relative = f"{relative_dir}/{name}" if relative_dir else name
                     if _is_directory(entry):
-                        pending.append(relative)
+                        if relative not in exclude:
+                            pending.append(relative)
                     elif name[name.rfind(".") :].lower() in SUFFIXES:
                         yield relative, entry
         except OSError as exc:

@@ -1,4 +1,9 @@
-"""One commit's content: decode, validate and order it, with scope from discovery.
+"""One commit's content: render, decode, validate and order it, with scope from discovery.
+
+The render stage (`syncd.render`) turns the fetched tree into declared
+objects; namespaced objects that name no namespace go to the sync's default
+namespace (`default` for a RootSync unless `spec.defaultNamespace` says
+otherwise, the RepoSync's own namespace for a RepoSync).
 
 A kind's scope (namespaced or not) comes from the cluster's discovery. A kind
 the cluster does not serve is a fact worth keeping with the commit (the
@@ -10,24 +15,48 @@ cache for as long as the commit stays the same.
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import dataclass
 
 from syncd.core.errors import ClusterError, UnknownKindError
-from syncd.core.limits import DecodeLimits
 from syncd.core.ordering import apply_waves
-from syncd.core.ports import Cluster
-from syncd.parse.decode import decode_directory
+from syncd.core.ports import Cluster, SourceSnapshot
+from syncd.core.render import GitAccess, RenderOptions
 from syncd.parse.validate import ScopeRules, validate
 from syncd.reconcile.reporting import Parsed
+from syncd.render.stage import PackageRenderer, RenderRequest
 
 
-def parse_commit(commit: str, directory: Path, *, cluster: Cluster, limits: DecodeLimits) -> Parsed:
-    """The validated, ordered content of `directory` at `commit`.
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadOptions:
+    """How a sync reads its commits: render options and the default namespace."""
+
+    render: RenderOptions
+    default_namespace: str
+    git: GitAccess | None = None
+
+
+def parse_commit(
+    commit: str,
+    snapshot: SourceSnapshot,
+    *,
+    cluster: Cluster,
+    renderer: PackageRenderer,
+    options: ReadOptions,
+) -> Parsed:
+    """The rendered, validated, ordered content of `snapshot` at `commit`.
 
     Raises ClusterError (transient) when discovery failed for a kind, so that
     nothing is decided on a guessed scope.
     """
-    decoded = decode_directory(directory, limits=limits)
+    bundle = renderer.render(
+        RenderRequest(
+            root=snapshot.root,
+            package=snapshot.directory,
+            options=options.render,
+            default_namespace=options.default_namespace,
+            git=options.git,
+        )
+    )
     failures: list[ClusterError] = []
 
     def is_namespaced(group: str, kind: str) -> bool | None:
@@ -39,7 +68,10 @@ def parse_commit(commit: str, directory: Path, *, cluster: Cluster, limits: Deco
             failures.append(exc)
             return None
 
-    validation = validate(decoded.manifests, scope=ScopeRules(is_namespaced=is_namespaced))
+    validation = validate(
+        bundle.manifests,
+        scope=ScopeRules(is_namespaced=is_namespaced, default_namespace=options.default_namespace),
+    )
     if failures:
         raise ClusterError(
             f"discovery failed while reading commit {commit[:12]}; it is read again next run: "
@@ -47,4 +79,11 @@ def parse_commit(commit: str, directory: Path, *, cluster: Cluster, limits: Deco
             transient=True,
         )
     order = apply_waves(validation.manifests)
-    return Parsed(commit=commit, validation=validation, parse_errors=decoded.errors, order=order)
+    return Parsed(
+        commit=commit,
+        validation=validation,
+        parse_errors=bundle.decode_errors,
+        order=order,
+        render_errors=bundle.render_errors,
+        rendering_message=bundle.message(),
+    )

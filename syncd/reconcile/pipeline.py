@@ -55,10 +55,13 @@ from syncd.reconcile.reporting import (
     drift_messages,
     object_statuses,
     progress_report,
+    render_failed_report,
     run_report,
 )
-from syncd.reconcile.sources import SourceFactory, spec_source
+from syncd.reconcile.sources import SourceFactory, read_options, spec_source
 from syncd.reconcile.worker import TriggerReason
+from syncd.render.stage import PackageRenderer
+from syncd.render.tools import Tools
 from syncd.status.events import EventRecorder
 from syncd.status.report import RunReport, StageReport
 from syncd.status.writer import StatusWriter, previous_status
@@ -79,6 +82,8 @@ class PipelinePorts:
     """Builds the sync's Source from its spec (the composition root passes it)."""
     limits: DecodeLimits = field(default_factory=DecodeLimits)
     """How much one package may hold (SYNCD_MAX_*)."""
+    renderer: PackageRenderer | None = None
+    """The render stage (shared by the process's syncs); None builds one with the tools on PATH."""
     system_namespace: str = "syncd-system"
     """syncd's own namespace: never pruned."""
 
@@ -110,6 +115,9 @@ class Pipeline:
         )
         self._reader = LiveReader(
             cluster, executor=executor, selector=f"{APPLYSET_PART_OF_LABEL}={applyset}"
+        )
+        self._renderer = ports.renderer or PackageRenderer(
+            tools=Tools(), decode_limits=ports.limits
         )
         self._status = StatusWriter(cluster, clock=ports.clock)
         self._events = EventRecorder(cluster, clock=ports.clock)
@@ -239,22 +247,29 @@ class Pipeline:
                 with source.fetch(commit) as snapshot:
                     parsed = parse_commit(
                         commit,
-                        snapshot.directory,
+                        snapshot,
                         cluster=self._ports.cluster,
-                        limits=self._ports.limits,
+                        renderer=self._renderer,
+                        options=read_options(self._ports.cluster, sync),
                     )
-                self._parsed = parsed
                 bound.info(
                     "reconcile.parsed",
                     commit=commit[:12],
                     objects=len(parsed.validation.manifests),
                     errors=len(parsed.source_errors),
+                    render_errors=len(parsed.render_errors),
+                    rendering=parsed.rendering_message,
                 )
+                # A failed render is tried again next run (a remote base may be back).
+                self._parsed = None if parsed.render_errors else parsed
         except BaseException:
             # The store is not shared between threads: the read ends before the next run.
             concurrent.futures.wait([loading])
             raise
         inventory = loading.result()
+        if parsed.render_errors:
+            bound.warning("reconcile.render_failed", commit=commit[:12])
+            return render_failed_report(generation=generation, commit=commit, parsed=parsed)
         declared = [m for m in parsed.validation.manifests if m.ref not in parsed.order.excluded]
         kinds = {(m.ref.group, m.ref.kind) for m in parsed.validation.manifests} | {
             (r.group, r.kind) for r in inventory.refs
@@ -369,7 +384,13 @@ class Pipeline:
         self._announced = (commit, generation)
 
     def _source_for(self, sync: RootSync) -> Source:
-        key = (sync.spec.model_dump_json(include={"source_type", "git"}),)
+        # What the source and the render stage read: a change re-reads the commit. (The
+        # tools' versions cannot change while the process runs: one Tools finds them once.)
+        key = (
+            sync.spec.model_dump_json(
+                include={"source_type", "git", "render", "default_namespace"}
+            ),
+        )
         if self._source is None or key != self._source_key:
             timeout = parse_duration(sync.spec.override.api_server_timeout).total_seconds()
             self._source = self._ports.source_factory(

@@ -19,13 +19,12 @@ from syncd.core.kstatus import KStatus
 from syncd.core.ordering import OrderResult
 from syncd.core.plan import Plan
 from syncd.core.refs import ObjectRef
+from syncd.core.render import RENDERING_NOT_REQUIRED
 from syncd.core.results import ValidationResult
 from syncd.plan.changes import names_who
 from syncd.reconcile.readiness import ReadinessReport
 from syncd.reconcile.rejections import REJECTED
 from syncd.status.report import RunReport, StageReport, SyncCounts
-
-RENDERING_NOT_REQUIRED = "Rendering not required: plain manifests"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,6 +35,9 @@ class Parsed:
     validation: ValidationResult
     parse_errors: tuple[SyncdError, ...]
     order: OrderResult
+    render_errors: tuple[SyncdError, ...] = ()
+    """Renderer failures (SD1068): nothing of the commit is applied or pruned."""
+    rendering_message: str = RENDERING_NOT_REQUIRED
 
     @property
     def source_errors(self) -> tuple[SyncdError, ...]:
@@ -44,8 +46,8 @@ class Parsed:
 
     @property
     def complete(self) -> bool:
-        """Whether every file parsed (otherwise nothing may be pruned)."""
-        return not self.parse_errors
+        """Whether every file parsed and rendered (otherwise nothing may be pruned)."""
+        return not self.parse_errors and not self.render_errors
 
 
 def progress_report(*, generation: int, commit: str, parsed: Parsed) -> RunReport:
@@ -55,8 +57,19 @@ def progress_report(*, generation: int, commit: str, parsed: Parsed) -> RunRepor
         commit=commit,
         source=StageReport(commit=commit, errors=parsed.source_errors),
         rendering=StageReport(commit=commit),
-        rendering_message=RENDERING_NOT_REQUIRED,
+        rendering_message=parsed.rendering_message,
         in_progress=True,
+    )
+
+
+def render_failed_report(*, generation: int, commit: str, parsed: Parsed) -> RunReport:
+    """The report of a commit whose rendering failed: nothing was applied or pruned."""
+    return RunReport(
+        generation=generation,
+        commit=commit,
+        source=StageReport(commit=commit, errors=parsed.source_errors),
+        rendering=StageReport(commit=commit, errors=parsed.render_errors),
+        rendering_message=parsed.rendering_message,
     )
 
 
@@ -84,7 +97,7 @@ def run_report(
         commit=commit,
         source=StageReport(commit=commit, errors=source_errors),
         rendering=StageReport(commit=commit),
-        rendering_message=RENDERING_NOT_REQUIRED,
+        rendering_message=parsed.rendering_message,
         sync=StageReport(commit=commit, errors=sync_errors),
         counts=SyncCounts(
             applied=len(applied.applied),

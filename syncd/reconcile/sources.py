@@ -12,6 +12,8 @@ from syncd.api.spec import GitAuth, SecretReference, SourceType
 from syncd.core.errors import SourceFetchError, SyncSpecError
 from syncd.core.ports import Cluster, Credentials, Source
 from syncd.core.refs import ObjectRef
+from syncd.core.render import GitAccess
+from syncd.reconcile.parsing import ReadOptions
 from syncd.source.git import GitSource, GitSourceOptions
 
 SourceFactory = Callable[[Cluster, RootSync, Path, float], Source]
@@ -89,3 +91,20 @@ def spec_source(cluster: Cluster, sync: RootSync, cache_dir: Path, timeout: floa
         timeout=timeout,
     )
     return GitSource(options, cache_dir=cache_dir)
+
+
+def read_options(cluster: Cluster, sync: RootSync) -> ReadOptions:
+    """How the sync's commits are rendered and placed, with its Git access for remote bases."""
+    git = sync.spec.git
+    access = None
+    if git is not None:
+        access = GitAccess(
+            url=git.repo,
+            credentials=credentials_for(cluster, sync),
+            no_ssl_verify=git.no_ssl_verify,
+        )
+    return ReadOptions(
+        render=sync.spec.render.options(),
+        default_namespace=sync.default_namespace,
+        git=access,
+    )

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Final
 
+from syncd.core.redact import redact_url
 from syncd.source.lease import Lease, exclusive
-from syncd.source.redact import redact_url
 
 _KEY_LENGTH: Final = 24
 _STAGING_PREFIX: Final = ".staging-"

@@ -44,12 +44,12 @@ from dulwich.repo import Repo
 
 from syncd.core.errors import SourceFetchError, SyncdError
 from syncd.core.ports import SourceSnapshot
+from syncd.core.redact import redact_text
 from syncd.logging import get_logger
 from syncd.source.cache import SourceCache, safe_relative
 from syncd.source.checkout import TreeFile, write_tree
 from syncd.source.git_options import GitSourceOptions, Transport, parse_remote
 from syncd.source.git_transport import Step, new_client
-from syncd.source.redact import redact_text
 
 if TYPE_CHECKING:
     from dulwich.client import DetermineWantsFunc
@@ -176,7 +176,9 @@ class GitSource:
                     f"of {self.url}"
                 )
             on_failure.pop_all()
-        return SourceSnapshot(commit=commit, directory=directory, release=lease.release)
+        return SourceSnapshot(
+            commit=commit, directory=directory, release=lease.release, checkout=worktree
+        )
 
     # -- ls-remote ----------------------------------------------------------
 

@@ -17,8 +17,8 @@ from urllib.parse import unquote, urlsplit
 
 from syncd.core.errors import SyncSpecError
 from syncd.core.ports import Credentials
+from syncd.core.redact import redact_url
 from syncd.source.cache import safe_relative
-from syncd.source.redact import redact_url
 
 _SCP_LIKE: Final = re.compile(r"^[^/:]+@[^/:]+:|^[A-Za-z0-9.-]+:(?!//)")
 _TOKEN_USERNAME: Final = "git"  # noqa: S105 (a user name, not a password)

@@ -17,6 +17,11 @@ def root_sync(spec: dict[str, Any], **extra: Any) -> dict[str, Any]:
     }
 
 
+CANONICAL_RENDER: dict[str, Any] = {
+    "renderer": "auto",
+    "kustomize": {"loadRestrictor": "rootOnly"},
+    "helm": {"valuesFiles": [], "includeCRDs": True},
+}
 CANONICAL_OVERRIDE: dict[str, Any] = {
     "reconcileTimeout": "5m",
     "apiServerTimeout": "15s",
@@ -52,6 +57,7 @@ CANONICAL_ROOT_SYNC: dict[str, Any] = {
             "noSSLVerify": False,
         },
         "suspend": False,
+        "render": CANONICAL_RENDER,
         "sourceFormat": "hierarchy",
         "override": {
             "reconcileTimeout": "10m",
@@ -129,6 +135,7 @@ CANONICAL_REPO_SYNCS: list[dict[str, Any]] = [
                 "verify": {"secretRef": {"name": "cosign-pub"}},
             },
             "suspend": True,
+            "render": CANONICAL_RENDER,
             "serviceAccountName": "deployer",
             "override": {
                 "reconcileTimeout": "5m",
@@ -156,6 +163,7 @@ CANONICAL_REPO_SYNCS: list[dict[str, Any]] = [
                 "auth": "none",
             },
             "suspend": False,
+            "render": CANONICAL_RENDER,
             "override": {
                 "reconcileTimeout": "5m",
                 "apiServerTimeout": "15s",

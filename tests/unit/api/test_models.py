@@ -16,6 +16,7 @@ from syncd.api.wire import ObjectMeta
 from syncd.core.refs import ObjectRef
 from tests.unit.api.samples import (
     CANONICAL_OVERRIDE,
+    CANONICAL_RENDER,
     CANONICAL_REPO_SYNCS,
     CANONICAL_RESOURCE_GROUP,
     CANONICAL_ROOT_SYNC,
@@ -94,6 +95,7 @@ def test_minimal_root_sync_gets_every_default() -> None:
             "noSSLVerify": False,
         },
         "suspend": False,
+        "render": CANONICAL_RENDER,
         "sourceFormat": "unstructured",
         "override": CANONICAL_OVERRIDE,
     }

@@ -44,7 +44,7 @@ def test_errors_are_listed_with_codes_and_files_and_fail_the_run(tmp_path: Path)
             "bad.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: [unclosed\n",
             "one.yaml": _cm("dup"),
             "two.yaml": _cm("dup"),
-            "orphan.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: nons\n",
+            "orphan.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: x, namespace: y}\n",
         },
     )
     out = io.StringIO()

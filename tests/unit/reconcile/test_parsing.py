@@ -9,10 +9,12 @@ import pytest
 
 from syncd.api.status import SyncState
 from syncd.core.errors import ClusterError
-from syncd.core.limits import DecodeLimits
-from syncd.core.ports import ResourceType
-from syncd.reconcile.parsing import parse_commit
+from syncd.core.ports import ResourceType, SourceSnapshot
+from syncd.core.render import RenderOptions
+from syncd.reconcile.parsing import ReadOptions, parse_commit
 from syncd.reconcile.worker import TriggerReason
+from syncd.render.stage import PackageRenderer
+from syncd.render.tools import Tools
 from syncd.testing.clock import FakeClock
 from syncd.testing.fake_cluster import FakeCluster
 from tests.unit.kube import BUILTIN_TYPES, configmap
@@ -38,11 +40,14 @@ def test_parse_commit_raises_a_transient_error_instead_of_guessing_a_scope(tmp_p
     (tmp_path / "cm.yaml").write_text(doc(configmap("a")))
     cluster = FakeCluster(BUILTIN_TYPES, clock=FakeClock())
     flaky_discovery(cluster, failures=1)
+    snapshot = SourceSnapshot(commit="c0ffee", directory=tmp_path)
+    renderer = PackageRenderer(tools=Tools())
+    options = ReadOptions(render=RenderOptions(), default_namespace="default")
     with pytest.raises(ClusterError) as caught:
-        parse_commit("c0ffee", tmp_path, cluster=cluster, limits=DecodeLimits())
+        parse_commit("c0ffee", snapshot, cluster=cluster, renderer=renderer, options=options)
     assert caught.value.transient
     assert "read again next run" in caught.value.message
-    parsed = parse_commit("c0ffee", tmp_path, cluster=cluster, limits=DecodeLimits())
+    parsed = parse_commit("c0ffee", snapshot, cluster=cluster, renderer=renderer, options=options)
     assert [m.ref.name for m in parsed.validation.manifests] == ["a"]
 
 

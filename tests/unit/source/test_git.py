@@ -12,11 +12,11 @@ import pytest
 
 from syncd.core.errors import ErrorCode, SourceFetchError, SyncSpecError
 from syncd.core.ports import Credentials, SourceSnapshot
+from syncd.core.redact import redact_text, redact_url
 from syncd.devenv.gitrepo import GitRepo
 from syncd.source.cache import SourceCache, cache_key
 from syncd.source.checkout import Skipped, SkipReason, TreeFile, write_tree
 from syncd.source.git import GitSource, GitSourceOptions
-from syncd.source.redact import redact_text, redact_url
 
 APP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n"
 

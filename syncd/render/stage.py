@@ -1,0 +1,200 @@
+"""The render stage: a fetched package in, the declared objects (with their files) out.
+
+`PackageRenderer.render` finds the rendered units of the package
+(`syncd.render.detect`), decodes the plain files outside them, and renders
+each unit in one private copy of the checkout (`syncd.render.workdir`), so a
+renderer never writes into the source cache. Source paths are relative to the
+sync's directory. A unit that fails gives one SD1068 and no objects; the
+caller applies nothing from a bundle with render errors.
+
+The stage itself caches nothing: the pipeline keeps one commit's result
+(keyed by commit, render options and tool versions) and does not call it
+again while those stay the same.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from syncd.core.errors import RenderError, SyncdError
+from syncd.core.limits import DecodeLimits
+from syncd.core.manifest import Manifest
+from syncd.core.render import (
+    GitAccess,
+    RenderedBundle,
+    RendererKind,
+    RenderLimits,
+    RenderOptions,
+    RenderRun,
+)
+from syncd.parse.decode import decode_directory
+from syncd.render.detect import Unit, find_units
+from syncd.render.helm import helm_template, release_name
+from syncd.render.kustomize import kustomize_build
+from syncd.render.tools import Tools
+from syncd.render.workdir import copy_tree, scratch_dir
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenderRequest:
+    """One package to render."""
+
+    root: Path
+    """The checkout the package is in (an overlay's `../base` may reach into it)."""
+    package: Path
+    """The sync's directory, inside `root`."""
+    options: RenderOptions
+    default_namespace: str
+    """Where namespaced objects without a namespace go (Helm's release namespace too)."""
+    git: GitAccess | None = None
+    """The sync's Git server and credentials, for kustomize's remote bases."""
+
+
+@dataclass(slots=True)
+class _Collected:
+    manifests: list[Manifest]
+    decode_errors: list[SyncdError]
+    render_errors: list[SyncdError]
+    runs: list[RenderRun]
+    warnings: list[str]
+
+
+class PackageRenderer:
+    """Renders packages with one set of tools and limits (shared by every sync of a process)."""
+
+    def __init__(
+        self,
+        *,
+        tools: Tools,
+        limits: RenderLimits | None = None,
+        decode_limits: DecodeLimits | None = None,
+    ) -> None:
+        """Tools are found and asked for their versions when a package first needs them."""
+        self._tools = tools
+        self._limits = limits or RenderLimits()
+        self._decode_limits = decode_limits or DecodeLimits()
+
+    @property
+    def tools(self) -> Tools:
+        """The tools this stage runs."""
+        return self._tools
+
+    def render(self, request: RenderRequest) -> RenderedBundle:
+        """Every object `request.package` declares, rendered; errors are values."""
+        began = time.monotonic()
+        units = find_units(request.package, pinned=request.options.renderer)
+        out = _Collected([], [], [], [], [])
+        if not any(unit.directory == "." for unit in units):
+            plain = decode_directory(
+                request.package,
+                limits=self._decode_limits,
+                exclude=frozenset(unit.directory for unit in units),
+            )
+            out.manifests.extend(plain.manifests)
+            out.decode_errors.extend(plain.errors)
+            out.runs.append(
+                RenderRun(
+                    directory=".",
+                    renderer=RendererKind.PLAIN,
+                    tool="",
+                    seconds=time.monotonic() - began,
+                )
+            )
+        if units:
+            self._render_units(request, units, out)
+        return RenderedBundle(
+            manifests=tuple(out.manifests),
+            decode_errors=tuple(out.decode_errors),
+            render_errors=tuple(out.render_errors),
+            runs=tuple(out.runs),
+            warnings=tuple(out.warnings),
+        )
+
+    def _render_units(
+        self, request: RenderRequest, units: tuple[Unit, ...], out: _Collected
+    ) -> None:
+        with scratch_dir() as scratch:
+            copy = scratch / "checkout"
+            try:
+                copy_tree(request.root, copy)
+            except (RenderError, OSError) as exc:
+                message = exc.message if isinstance(exc, RenderError) else str(exc)
+                out.render_errors.append(
+                    RenderError(f"the checkout could not be copied: {message}")
+                )
+                return
+            package = copy / request.package.resolve().relative_to(request.root.resolve())
+            for index, unit in enumerate(units):
+                work = scratch / f"unit-{index}"
+                work.mkdir()
+                try:
+                    self._render_unit(request, unit, package=package, copy=copy, work=work, out=out)
+                except RenderError as exc:
+                    out.render_errors.append(exc)
+
+    def _render_unit(
+        self,
+        request: RenderRequest,
+        unit: Unit,
+        *,
+        package: Path,
+        copy: Path,
+        work: Path,
+        out: _Collected,
+    ) -> None:
+        directory = package / unit.directory
+        shown = unit.directory
+        if unit.renderer is RendererKind.KUSTOMIZE:
+            decoded, done, label = kustomize_build(
+                directory,
+                shown=shown,
+                tools=self._tools,
+                scratch=work,
+                restrictor=request.options.load_restrictor,
+                git=request.git,
+                limits=self._limits,
+                decode_limits=self._decode_limits,
+            )
+            manifests, errors = decoded.manifests, decoded.errors
+            warnings: tuple[str, ...] = ()
+        elif unit.renderer is RendererKind.HELM:
+            helm = request.options.helm
+            release = release_name(
+                helm,
+                directory=posixpath.normpath(
+                    (request.package / unit.directory).relative_to(request.root).as_posix()
+                ),
+                chart=directory,
+                limits=self._decode_limits,
+            )
+            manifests, errors, warnings, done, label = helm_template(
+                directory,
+                shown=shown,
+                copy_root=copy,
+                release=release,
+                namespace=helm.namespace or request.default_namespace,
+                options=helm,
+                tools=self._tools,
+                scratch=work,
+                limits=self._limits,
+                decode_limits=self._decode_limits,
+            )
+        else:
+            raise RenderError(
+                f"{shown}: {unit.renderer.value} packages are not supported by this build of syncd"
+            )
+        if errors:
+            # The tool wrote something syncd cannot read: nothing of this unit is trusted.
+            out.render_errors.extend(
+                RenderError(f"{shown}: the {unit.renderer.value} output is not valid: {e.message}")
+                for e in errors
+            )
+            return
+        out.manifests.extend(manifests)
+        out.warnings.extend(warnings)
+        out.runs.append(
+            RenderRun(directory=shown, renderer=unit.renderer, tool=label, seconds=done.seconds)
+        )
