@@ -9,6 +9,7 @@ resourceVersion at which each object was created, modified or deleted.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -124,14 +125,16 @@ def create_root_sync(
     repo: str,
     cleanup: Sequence[str] = (),
     spec: Mapping[str, Any] | None = None,
+    git: Mapping[str, Any] | None = None,
 ) -> str:
     """Create a uniquely named RootSync polling `repo` every second; return its name.
 
+    `spec` adds spec fields, `git` fields of spec.git (dir, auth, secretRef).
     When the test ends the RootSync is deleted (its objects are orphaned),
     then its ResourceGroup and every path in `cleanup`.
     """
     name = unique("root")
-    body = root_sync_body(name, repo=repo)
+    body = root_sync_body(name, repo=repo, **(git or {}))
     body["spec"].update(spec or {})
     request.addfinalizer(lambda: _delete_root_sync(admin, name, cleanup))
     resp = admin.post(ROOT_SYNCS, body)
@@ -172,7 +175,7 @@ def wait_state(
         )
     except ServerError as exc:
         summary = json.dumps(
-            {k: last.get("status", {}).get(k) for k in ("summary", "source", "sync")}
+            {k: last.get("status", {}).get(k) for k in ("summary", "source", "rendering", "sync")}
         )[:3000]
         raise ServerError(f"{exc}; last status: {summary}") from None
 
@@ -196,6 +199,26 @@ def source_paths(error: Mapping[str, Any]) -> set[str]:
 
 
 # ----------------------------------------------------------------------------- objects
+
+SECRETS = f"/api/v1/namespaces/{SYSTEM_NS}/secrets"
+
+
+def encode_secret_data(data: Mapping[str, str]) -> dict[str, str]:
+    """A Secret's `data`: every value base64-encoded."""
+    return {key: base64.b64encode(value.encode()).decode() for key, value in data.items()}
+
+
+def create_secret(admin: KubeHttp, name: str, data: Mapping[str, str]) -> None:
+    """An Opaque Secret in syncd-system holding `data` (strings)."""
+    body = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": SYSTEM_NS},
+        "type": "Opaque",
+        "data": encode_secret_data(data),
+    }
+    resp = admin.post(SECRETS, body)
+    assert resp.status == 201, resp.text
 
 
 def get_object(admin: KubeHttp, path: str) -> dict[str, Any] | None:

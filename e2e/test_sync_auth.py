@@ -23,37 +23,21 @@ from e2e.syncenv import (
     root_sync_body,
     wait_synced,
 )
+from e2e.syncsteps import SECRETS, create_secret, encode_secret_data
 from syncd.devenv.gitrepo import GitRepo
 from syncd.devenv.kubehttp import KubeHttp
 from syncd.devenv.proc import wait_until
 
 pytestmark = pytest.mark.e2e
 
-SECRETS = f"/api/v1/namespaces/{SYSTEM_NS}/secrets"
 SOURCE_FETCH = "SD2004"
-
-
-def _encode(data: dict[str, str]) -> dict[str, str]:
-    return {key: base64.b64encode(value.encode()).decode() for key, value in data.items()}
-
-
-def _create_secret(admin: KubeHttp, name: str, data: dict[str, str]) -> None:
-    body = {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": name, "namespace": SYSTEM_NS},
-        "type": "Opaque",
-        "data": _encode(data),
-    }
-    resp = admin.post(SECRETS, body)
-    assert resp.status == 201, resp.text
 
 
 def _replace_secret_data(admin: KubeHttp, name: str, data: dict[str, str]) -> None:
     resp = admin.request(
         "PATCH",
         f"{SECRETS}/{name}",
-        body={"data": _encode(data)},
+        body={"data": encode_secret_data(data)},
         content_type="application/merge-patch+json",
     )
     assert resp.status == 200, resp.text
@@ -130,7 +114,7 @@ def test_token_from_secret_authenticates_the_git_fetch(
 ) -> None:
     repo, ns, sha = _one_configmap_repo(git_repo_factory, git_http_auth)
     secret, name = unique("git-token"), unique("root-token")
-    _create_secret(admin, secret, {"token": git_http_auth.token})
+    create_secret(admin, secret, {"token": git_http_auth.token})
     body = root_sync_body(
         name,
         repo=git_http_auth.server.repo_url(repo.name),
@@ -156,7 +140,7 @@ def test_username_and_password_from_secret_authenticate_the_git_fetch(
 ) -> None:
     repo, ns, sha = _one_configmap_repo(git_repo_factory, git_http_auth)
     secret, name = unique("git-basic"), unique("root-basic")
-    _create_secret(
+    create_secret(
         admin, secret, {"username": git_http_auth.username, "password": git_http_auth.password}
     )
     body = root_sync_body(
@@ -191,7 +175,7 @@ def test_wrong_credentials_report_sd2004_recover_once_fixed_and_never_leak(
     else:
         wrong_data, right_data = {"token": wrong}, {"token": git_http_auth.token}
     secret, name = unique(f"git-wrong-{auth}"), unique(f"root-wrong-{auth}")
-    _create_secret(admin, secret, wrong_data)
+    create_secret(admin, secret, wrong_data)
     body = root_sync_body(
         name,
         repo=git_http_auth.server.repo_url(repo.name),

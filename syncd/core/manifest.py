@@ -21,6 +21,9 @@ class Manifest:
     ref: ObjectRef
     body: Mapping[str, Any]
     source_path: str
+    default_namespace: str = ""
+    """Where this object goes when it is namespaced and names no namespace (a Helm
+    release's namespace); empty means the sync's default."""
 
     @property
     def metadata(self) -> Mapping[str, Any]:

@@ -142,6 +142,12 @@ class RenderedBundle:
 
     def message(self) -> str:
         """What rendering did, for `status.rendering.message`."""
+        if self.render_errors:
+            count = len(self.render_errors)
+            return (
+                f"Rendering failed ({count} error{'s' if count != 1 else ''}); nothing from "
+                "this commit was applied or pruned"
+            )
         rendered = self.rendered
         if not rendered:
             return RENDERING_NOT_REQUIRED

@@ -139,13 +139,14 @@ def _place(
             manifest,
         )
     if namespaced is True and not namespace:
-        if not scope.default_namespace:
+        default = manifest.default_namespace or scope.default_namespace
+        if not default:
             return _error(
                 ErrorCode.ILLEGAL_NAMESPACE,
                 f"{manifest.ref}: {manifest.ref.group_kind} is namespaced; set metadata.namespace",
                 manifest,
             )
-        return _with_namespace(manifest, scope.default_namespace)
+        return _with_namespace(manifest, default)
     if namespaced is False and namespace:
         return _error(
             ErrorCode.ILLEGAL_NAMESPACE,

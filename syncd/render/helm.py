@@ -1,7 +1,8 @@
 """Rendering a chart in the package with the real `helm template`.
 
 - The release name defaults to the chart directory's name, the namespace to
-  the sync's default namespace; values files (relative to the chart
+  the sync's default namespace; objects that name no namespace go to the
+  release's, as `helm install --namespace` would put them; values files (relative to the chart
   directory, never outside the checkout) are merged in order, then the
   inline values; CRDs in `crds/` are included unless the spec says not.
 - Dependencies must be vendored in `charts/` (a directory or a `.tgz` per
@@ -16,6 +17,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import posixpath
 import re
@@ -79,7 +81,10 @@ def helm_template(
         what=f"helm template {shown}",
     )
     manifests, errors, warnings = _split(
-        done.stdout.decode("utf-8", "replace"), unit_dir=shown, limits=decode_limits
+        done.stdout.decode("utf-8", "replace"),
+        unit_dir=shown,
+        namespace=namespace,
+        limits=decode_limits,
     )
     return manifests, errors, warnings, done, helm.label
 
@@ -147,7 +152,7 @@ def glob_escape(name: str) -> str:
 
 
 def _split(
-    text: str, *, unit_dir: str, limits: DecodeLimits
+    text: str, *, unit_dir: str, namespace: str, limits: DecodeLimits
 ) -> tuple[tuple[Manifest, ...], tuple[SyncdError, ...], tuple[str, ...]]:
     """Helm's stream, one document at a time, each with the template it came from."""
     manifests: list[Manifest] = []
@@ -165,7 +170,8 @@ def _split(
             if hook is not None:
                 hooks.append(f"{hook} {manifest.ref}")
                 continue
-            manifests.append(manifest)
+            # As `helm install --namespace`: objects that name none go to the release's.
+            manifests.append(dataclasses.replace(manifest, default_namespace=namespace))
     warnings: tuple[str, ...] = ()
     if hooks:
         warnings = (

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import selectors
 import signal
 import subprocess
@@ -31,8 +32,13 @@ from typing import IO, Final
 from syncd.core.errors import RenderError
 from syncd.core.redact import redact_text
 from syncd.core.render import RenderLimits
+from syncd.render.workdir import SCRATCH_PREFIX
 
 _SYSTEM_PATH: Final = "/usr/local/bin:/usr/bin:/bin"
+_PRIVATE_COPY: Final = re.compile(
+    rf"/[^\s'\"]*/{SCRATCH_PREFIX}[^/\s'\"]*/(?:checkout/|unit-\d+/)?"
+)
+"""Paths into the private copy: messages name files relative to the checkout instead."""
 _CHUNK: Final = 64 * 1024
 
 
@@ -93,7 +99,7 @@ def run_tool(
     finally:
         _kill(proc)
     seconds = time.monotonic() - began
-    text = redact_text(stderr.decode("utf-8", "replace"), secrets).strip()
+    text = _PRIVATE_COPY.sub("", redact_text(stderr.decode("utf-8", "replace"), secrets)).strip()
     if problem:
         raise RenderError(f"{what}: {problem}" + (f"; it said: {text}" if text else ""))
     if proc.returncode != 0:

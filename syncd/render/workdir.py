@@ -24,12 +24,13 @@ from syncd.core.errors import RenderError
 from syncd.core.limits import MIB
 
 MAX_COPY_BYTES: Final = 512 * MIB
+SCRATCH_PREFIX: Final = "syncd-render-"
 
 
 @contextmanager
 def scratch_dir() -> Iterator[Path]:
     """A fresh private directory, removed afterwards."""
-    path = Path(tempfile.mkdtemp(prefix="syncd-render-"))
+    path = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
     try:
         yield path
     finally:
