@@ -5,7 +5,8 @@ namespace-selector annotation and no `metadata.namespace` is copied into
 every Namespace declared in the repository (after cluster selection) whose
 labels the selector matches, and into none when it matches none. The
 annotation together with `metadata.namespace` is SD1053; on a Namespace or
-another cluster-scoped kind, SD1101; naming no declared selector, SD1103.
+another cluster-scoped kind, SD1101 (a Namespace is still returned, since
+dropping it would drop everything in it); naming no declared selector, SD1103.
 (In the hierarchy format `read_hierarchy` applies NamespaceSelectors.)
 """
 
@@ -41,6 +42,8 @@ def spread_to_namespaces(
         error = _annotation_error(manifest, name, selectors, is_namespaced)
         if error is not None:
             errors.append(error)
+            if is_namespace(manifest.ref):
+                out.append(manifest)  # the annotation has no effect; the Namespace stays
             continue
         selector = selectors[name].selector
         if selector is None:

@@ -280,3 +280,13 @@ def test_namespace_selector_on_a_cluster_scoped_kind_is_refused_when_discovery_k
     result = select_objects(given, cluster_name="c1", hierarchy=False, is_namespaced=is_namespaced)
     error = only_error(result.errors, ErrorCode.ILLEGAL_SELECTOR_ANNOTATION)
     assert "r.yaml" in error.message
+
+
+def test_a_namespace_with_a_namespace_selector_is_reported_but_still_applied() -> None:
+    given = [
+        selector("NamespaceSelector", "s", "s.yaml", {"a": "b"}),
+        namespace("n", "n.yaml", labels={"a": "b"}, annotations={NS_SELECTOR_ANNOTATION: "s"}),
+    ]
+    result = select_objects(given, cluster_name="c1", hierarchy=False)
+    only_error(result.errors, ErrorCode.ILLEGAL_SELECTOR_ANNOTATION)
+    assert refs(result.manifests) == {("Namespace", "", "n")}
