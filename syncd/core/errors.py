@@ -37,6 +37,25 @@ class ErrorCode(StrEnum):
     DEPENDENCY_CYCLE = "SD1071"
     SOURCE_TOO_LARGE = "SD1072"
     INVALID_IGNORE_FIELDS = "SD1073"
+    NAMESPACE_SUBDIRECTORY = "SD1100"
+    ILLEGAL_SELECTOR_ANNOTATION = "SD1101"
+    ILLEGAL_ABSTRACT_OBJECT = "SD1102"
+    UNKNOWN_SELECTOR = "SD1103"
+    INVALID_SELECTOR = "SD1104"
+    DYNAMIC_SELECTOR_UNSUPPORTED = "SD1105"
+    MISSING_REPO = "SD1106"
+    UNSUPPORTED_REPO_VERSION = "SD1107"
+    MULTIPLE_REPOS = "SD1108"
+    TOP_LEVEL_NAMESPACE = "SD1109"
+    NAMESPACE_NAME_MISMATCH = "SD1110"
+    HIERARCHY_KIND_IN_UNSTRUCTURED = "SD1111"
+    SELECTOR_IN_NAMESPACE_DIRECTORY = "SD1112"
+    WRONG_TOP_LEVEL_DIRECTORY = "SD1113"
+    UNSUPPORTED_HIERARCHY_KIND = "SD1114"
+    ILLEGAL_HIERARCHY_MODE = "SD1115"
+    UNSYNCABLE_ABSTRACT_OBJECT = "SD1116"
+    SELECTOR_ANNOTATION_CONFLICT = "SD1117"
+    NAMESPACE_DECLARATIONS_DISAGREE = "SD1118"
     LIVE_STATE_UNKNOWN = "SD2002"
     SOURCE_FETCH = "SD2004"
     CONTROLLER_FIGHT = "SD2005"
@@ -154,6 +173,119 @@ REGISTRY: Final[Mapping[ErrorCode, ErrorSpec]] = MappingProxyType(
                 "Write syncd.dev/ignore-fields as comma-separated JSON pointers into the "
                 "object, e.g. /spec/replicas; identity fields and syncd's own metadata "
                 "cannot be ignored.",
+            ),
+            _spec(
+                ErrorCode.NAMESPACE_SUBDIRECTORY,
+                "a namespace directory has subdirectories",
+                "A directory under namespaces/ that declares a Namespace is a leaf: move the "
+                "subdirectories' files up into an abstract directory or into their own "
+                "namespace directory.",
+            ),
+            _spec(
+                ErrorCode.ILLEGAL_SELECTOR_ANNOTATION,
+                "an object carries a selector annotation it may not have",
+                "Remove the namespace-selector annotation from Namespaces and cluster-scoped "
+                "objects, and the cluster-selector annotations from Cluster, ClusterSelector "
+                "and NamespaceSelector objects.",
+            ),
+            _spec(
+                ErrorCode.ILLEGAL_ABSTRACT_OBJECT,
+                "an abstract namespace directory holds a kind that is not inherited",
+                "Move the object into a namespace directory, or set its kind's hierarchyMode "
+                "to inherit in the HierarchyConfig.",
+            ),
+            _spec(
+                ErrorCode.UNKNOWN_SELECTOR,
+                "a selector annotation names no selector declared where it can be used",
+                "Declare the NamespaceSelector or ClusterSelector the annotation names (a "
+                "NamespaceSelector in the object's directory or a parent of it), or fix the "
+                "annotation's value.",
+            ),
+            _spec(
+                ErrorCode.INVALID_SELECTOR,
+                "a NamespaceSelector or ClusterSelector is invalid",
+                "Give spec.selector at least one matchLabels entry or matchExpressions "
+                "requirement with valid label keys, values and operators "
+                "(In, NotIn, Exists, DoesNotExist), and spec.mode static or nothing.",
+            ),
+            _spec(
+                ErrorCode.DYNAMIC_SELECTOR_UNSUPPORTED,
+                "dynamic NamespaceSelectors are not supported yet",
+                "Use spec.mode: static (the Namespaces declared in the repository), or "
+                "declare the Namespaces the selector should match in the repository.",
+            ),
+            _spec(
+                ErrorCode.MISSING_REPO,
+                "a hierarchy repository declares no Repo",
+                "Add a Repo object (configmanagement.gke.io/v1 or syncd.dev/v1beta1) with "
+                "spec.version 1.0.0 to system/.",
+            ),
+            _spec(
+                ErrorCode.UNSUPPORTED_REPO_VERSION,
+                "the Repo's spec.version is not supported",
+                "Set the Repo's spec.version to 1.0.0.",
+            ),
+            _spec(
+                ErrorCode.MULTIPLE_REPOS,
+                "a hierarchy repository declares more than one Repo",
+                "Keep exactly one Repo object in system/.",
+            ),
+            _spec(
+                ErrorCode.TOP_LEVEL_NAMESPACE,
+                "a Namespace is declared directly in namespaces/",
+                "Move the Namespace into its own directory, namespaces/<name>/.",
+            ),
+            _spec(
+                ErrorCode.NAMESPACE_NAME_MISMATCH,
+                "a Namespace's name differs from its directory's",
+                "Rename the Namespace or its directory so that both are the same.",
+            ),
+            _spec(
+                ErrorCode.HIERARCHY_KIND_IN_UNSTRUCTURED,
+                "an unstructured repository declares a Repo or HierarchyConfig",
+                "Remove the object, or set the sync's sourceFormat to hierarchy.",
+            ),
+            _spec(
+                ErrorCode.SELECTOR_IN_NAMESPACE_DIRECTORY,
+                "a NamespaceSelector is declared in a namespace directory",
+                "Move the NamespaceSelector to namespaces/ or to an abstract directory above "
+                "the namespaces it selects.",
+            ),
+            _spec(
+                ErrorCode.WRONG_TOP_LEVEL_DIRECTORY,
+                "an object is in the wrong top-level directory",
+                "Move it: Repo and HierarchyConfig to system/, other cluster-scoped objects to "
+                "cluster/, Cluster and ClusterSelector to clusterregistry/, Namespaces, "
+                "NamespaceSelectors and namespaced objects to namespaces/.",
+            ),
+            _spec(
+                ErrorCode.UNSUPPORTED_HIERARCHY_KIND,
+                "a HierarchyConfig names a kind that cannot be configured",
+                "List only namespaced kinds other than Namespace and syncd's or Config Sync's "
+                "own kinds, and name at least one kind per entry.",
+            ),
+            _spec(
+                ErrorCode.ILLEGAL_HIERARCHY_MODE,
+                "a HierarchyConfig uses an unknown hierarchyMode",
+                "Set hierarchyMode to inherit or none, or leave it out (inherit).",
+            ),
+            _spec(
+                ErrorCode.UNSYNCABLE_ABSTRACT_OBJECT,
+                "an abstract namespace directory holds objects but no namespace below it",
+                "Add a namespace directory (one declaring a Namespace) below the directory, "
+                "or move the objects to where a Namespace inherits them.",
+            ),
+            _spec(
+                ErrorCode.SELECTOR_ANNOTATION_CONFLICT,
+                "an object carries selector annotations that contradict each other",
+                "Keep one of cluster-selector and cluster-name-selector, and give the "
+                "Config Sync and syncd.dev spellings of one annotation the same value.",
+            ),
+            _spec(
+                ErrorCode.NAMESPACE_DECLARATIONS_DISAGREE,
+                "declarations of one Namespace select different inherited objects",
+                "Give every declaration of the Namespace in its directory the labels the "
+                "NamespaceSelectors read, or select the inherited object by cluster instead.",
             ),
             _spec(
                 ErrorCode.LIVE_STATE_UNKNOWN,
