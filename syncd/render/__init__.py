@@ -1,0 +1,1 @@
+"""The render stage: turning a fetched package into the objects to apply."""
