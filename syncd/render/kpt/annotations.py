@@ -28,7 +28,7 @@ LOCAL_CONFIG: Final = "config.kubernetes.io/local-config"
 FieldPath = tuple[str | int, ...]
 
 
-def annotations(item: dict[str, Any]) -> dict[str, Any]:
+def annotations_of(item: dict[str, Any]) -> dict[str, Any]:
     """The item's annotations (a new empty mapping when it has none or they are malformed)."""
     metadata = item.get("metadata")
     if not isinstance(metadata, dict):
@@ -52,7 +52,7 @@ def set_annotation(item: dict[str, Any], key: str, value: str) -> None:
 
 def file_of(item: dict[str, Any]) -> tuple[str, str]:
     """The item's path and index annotations (internal keys first, then the legacy ones)."""
-    found = annotations(item)
+    found = annotations_of(item)
     path = found.get(INTERNAL_PATH, found.get(PATH, ""))
     index = found.get(INTERNAL_INDEX, found.get(INDEX, ""))
     return (path if isinstance(path, str) else "", index if isinstance(index, str) else "")
@@ -60,7 +60,7 @@ def file_of(item: dict[str, Any]) -> tuple[str, str]:
 
 def package_of(item: dict[str, Any]) -> str:
     """The package (POSIX path relative to the root, `.` for the root) the item belongs to."""
-    value = annotations(item).get(PACKAGE, "")
+    value = annotations_of(item).get(PACKAGE, "")
     return value if isinstance(value, str) else ""
 
 
@@ -78,19 +78,23 @@ def set_file(item: dict[str, Any], *, package: str, path: str, index: int) -> No
 
 def is_local_config(item: dict[str, Any]) -> bool:
     """Whether the item is annotated `config.kubernetes.io/local-config: "true"`."""
-    value = annotations(item).get(LOCAL_CONFIG)
+    value = annotations_of(item).get(LOCAL_CONFIG)
     return value is True or value == "true"
 
 
 def is_kptfile(item: dict[str, Any]) -> bool:
     """Whether the item is a Kptfile."""
     version = item.get("apiVersion")
-    return item.get("kind") == "Kptfile" and isinstance(version, str) and version.startswith("kpt.dev/")
+    return (
+        item.get("kind") == "Kptfile"
+        and isinstance(version, str)
+        and version.startswith("kpt.dev/")
+    )
 
 
 def setter_comments(item: dict[str, Any]) -> dict[FieldPath, str]:
     """The item's setter comments by field path (empty when none or malformed)."""
-    raw = annotations(item).get(SETTERS)
+    raw = annotations_of(item).get(SETTERS)
     if not isinstance(raw, str):
         return {}
     try:
@@ -114,7 +118,7 @@ def setter_comments(item: dict[str, Any]) -> dict[FieldPath, str]:
 def set_setter_comments(item: dict[str, Any], comments: dict[FieldPath, str]) -> None:
     """Record the item's setter comments (or drop the annotation when there are none)."""
     if not comments:
-        found = annotations(item)
+        found = annotations_of(item)
         found.pop(SETTERS, None)
         return
     entries = [[list(path), comment] for path, comment in sorted(comments.items(), key=repr)]

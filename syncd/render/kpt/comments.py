@@ -98,7 +98,8 @@ def _document(source: Any, lines: list[str]) -> dict[FieldPath, str]:
             top.key_end = event.end_mark
             continue
         if isinstance(event, ScalarEvent | AliasEvent):
-            if isinstance(event, ScalarEvent) and event.start_mark.line == event.end_mark.line:
+            start, end = event.start_mark, event.end_mark
+            if isinstance(event, ScalarEvent) and start and end and start.line == end.line:
                 _note(found, top.child() if top else (), _after(lines, event.end_mark))
             if top is not None:
                 top.advance()
@@ -119,8 +120,9 @@ def _document(source: Any, lines: list[str]) -> dict[FieldPath, str]:
 
 def _flow_end(found: dict[FieldPath, str], frame: _Frame, lines: list[str], event: Any) -> None:
     """A flow collection's comment follows its closing bracket."""
-    line = lines[event.end_mark.line] if event.end_mark.line < len(lines) else ""
-    before = line[: event.end_mark.column].rstrip()
+    mark = event.end_mark
+    line = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
+    before = line[: mark.column].rstrip() if mark is not None else ""
     if before.endswith(("]", "}")):
         _note(found, frame.path, _after(lines, event.end_mark))
 
@@ -128,7 +130,8 @@ def _flow_end(found: dict[FieldPath, str], frame: _Frame, lines: list[str], even
 def _after(lines: list[str], mark: Any) -> str:
     if mark is None or mark.line >= len(lines):
         return ""
-    return lines[mark.line][mark.column :]
+    text: str = lines[mark.line][mark.column :]
+    return text
 
 
 def _note(found: dict[FieldPath, str], path: FieldPath, rest: str) -> None:

@@ -83,7 +83,7 @@ def wasm_path(root: Path, package: str, exec_path: str) -> Path | str:
     real = os.path.realpath(candidate)
     if os.path.commonpath([real_root, real]) != real_root:
         return f"exec {exec_path!r} resolves (through a symlink) outside the package root"
-    if not os.path.isfile(real):
+    if not Path(real).is_file():
         return f"exec {exec_path!r}: no such file in the package"
     return Path(real)
 
@@ -120,7 +120,11 @@ def parse_resource_list(output: bytes, *, limits: int) -> FunctionOutcome | str:
     except LocatedError as exc:
         return f"its output is not a ResourceList: {exc.problem} (line {exc.line})"
     values = [document.value for document in documents if document.value is not None]
-    if len(values) != 1 or not isinstance(values[0], dict) or values[0].get("kind") != "ResourceList":
+    if (
+        len(values) != 1
+        or not isinstance(values[0], dict)
+        or values[0].get("kind") != "ResourceList"
+    ):
         return "its output is not one ResourceList"
     body: dict[str, Any] = json.loads(json.dumps(values[0]))
     items = body.get("items") or []

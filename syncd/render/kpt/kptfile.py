@@ -46,7 +46,7 @@ def read_pipeline(kptfile: dict[str, Any]) -> Pipeline | str:
     return Pipeline(mutators=steps["mutators"], validators=steps["validators"])
 
 
-def _step(entry: object) -> FunctionSpec | str:
+def _step(entry: object) -> FunctionSpec | str:  # noqa: PLR0911 - one return per problem
     if not isinstance(entry, dict):
         return "must be a mapping"
     strings: dict[str, str] = {}

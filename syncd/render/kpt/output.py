@@ -17,7 +17,7 @@ from typing import Any
 from syncd.core.errors import RenderError
 from syncd.render.kpt.annotations import (
     CREATED_BY,
-    annotations,
+    annotations_of,
     file_of,
     is_kptfile,
     is_local_config,
@@ -55,6 +55,6 @@ def finish(
 
 def _source_path(package: str, path: str, item: dict[str, Any]) -> str:
     if not path:
-        creator = annotations(item).get(CREATED_BY)
+        creator = annotations_of(item).get(CREATED_BY)
         return creator if isinstance(creator, str) and creator else "function"
     return posixpath.normpath(posixpath.join(package, path))

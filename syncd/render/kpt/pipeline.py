@@ -51,7 +51,7 @@ class _State:
 
 
 def render_kpt(root: Path, *, limits: KptLimits | None = None) -> KptOutput:
-    """Render the kpt package at `root` (a private working copy); errors are returned, not raised."""
+    """Render the kpt package at `root` (a private, writable copy); errors are returned."""
     limits = limits or KptLimits()
     deadline = Deadline(at=time.monotonic() + limits.timeout_seconds)
     tree = read_tree(root, limits=DecodeLimits())
@@ -92,7 +92,7 @@ def _render(package: Package, state: _State) -> list[dict[str, Any]] | RenderErr
     return items
 
 
-def _step(
+def _step(  # noqa: PLR0911 - one return per way a step fails
     package: str,
     spec: FunctionSpec,
     items: list[dict[str, Any]],
@@ -106,7 +106,9 @@ def _step(
         return RenderError(f"kpt package {package}: {role} {spec.label}: {message}")
 
     if state.deadline.remaining(time.monotonic()) <= 0:
-        return error(f"not run: the pipeline's time limit of {state.limits.timeout_seconds}s passed")
+        return error(
+            f"not run: the pipeline's time limit of {state.limits.timeout_seconds}s passed"
+        )
     config = _function_config(package, spec, items)
     if isinstance(config, str):
         return error(config)
@@ -151,7 +153,7 @@ def _adopt(item: dict[str, Any], *, package: str, creator: str) -> str:
 
 def _function_config(
     package: str, spec: FunctionSpec, items: list[dict[str, Any]]
-) -> dict[str, Any] | None | str:
+) -> dict[str, Any] | str | None:
     if spec.config_map:
         return {
             "apiVersion": "v1",

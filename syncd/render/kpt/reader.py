@@ -38,7 +38,7 @@ MAX_NESTING: Final = 32
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Package:
-    """One package: its path (POSIX, relative to the root, `.` for the root), Kptfile and resources."""
+    """One package: its path (relative POSIX, `.` for the root), its Kptfile and resources."""
 
     path: str
     kptfile: dict[str, Any]
@@ -51,7 +51,10 @@ def read_tree(root: Path, *, limits: DecodeLimits) -> Package | list[RenderError
     errors: list[RenderError] = []
     package_dirs = _package_dirs(root, errors)
     if "." not in package_dirs:
-        return [*errors, RenderError(f"kpt package {display_path(root.name)}: no Kptfile at its root")]
+        return [
+            *errors,
+            RenderError(f"kpt package {display_path(root.name)}: no Kptfile at its root"),
+        ]
     kptfiles: dict[str, dict[str, Any]] = {}
     for directory in package_dirs:
         found = _read_kptfile(root, directory, limits=limits)
@@ -92,10 +95,15 @@ def _build(
     depth: int,
 ) -> Package | list[RenderError]:
     if depth > MAX_NESTING:
-        return [RenderError(f"kpt package {directory}: packages nested more than {MAX_NESTING} deep")]
+        return [
+            RenderError(f"kpt package {directory}: packages nested more than {MAX_NESTING} deep")
+        ]
     children: list[Package] = []
     for candidate in package_dirs:
-        if candidate != directory and _owner(candidate, package_dirs, exclude=candidate) == directory:
+        if (
+            candidate != directory
+            and _owner(candidate, package_dirs, exclude=candidate) == directory
+        ):
             child = _build(candidate, package_dirs, kptfiles, items, depth=depth + 1)
             if isinstance(child, list):
                 return child
@@ -117,7 +125,9 @@ def _owner(relative: str, package_dirs: list[str], *, exclude: str = "") -> str:
     for directory in package_dirs:
         if directory in (".", exclude):
             continue
-        if relative.startswith(directory + "/") and len(directory) > len(best if best != "." else ""):
+        if relative.startswith(directory + "/") and len(directory) > len(
+            best if best != "." else ""
+        ):
             best = directory
     return best
 
@@ -144,18 +154,24 @@ def _package_dirs(root: Path, errors: list[RenderError]) -> list[str]:
                 if stat.S_ISREG(mode):
                     found.append(relative)
                 else:
-                    errors.append(RenderError(f"kpt package {relative}: Kptfile is not a regular file"))
+                    errors.append(
+                        RenderError(f"kpt package {relative}: Kptfile is not a regular file")
+                    )
     return sorted(found)
 
 
-def _read_kptfile(root: Path, directory: str, *, limits: DecodeLimits) -> dict[str, Any] | RenderError:
+def _read_kptfile(
+    root: Path, directory: str, *, limits: DecodeLimits
+) -> dict[str, Any] | RenderError:
     relative = KPTFILE if directory == "." else f"{directory}/{KPTFILE}"
     target = root / relative
     try:
         size = target.lstat().st_size
     except OSError as exc:
         return RenderError(f"kpt package {directory}: Kptfile cannot be read: {exc.strerror}")
-    text = read_text(ManifestFile(relative=relative, target=os.fspath(target), size=size), limits=limits)
+    text = read_text(
+        ManifestFile(relative=relative, target=os.fspath(target), size=size), limits=limits
+    )
     if isinstance(text, SyncdError):
         return _wrap(directory, text)
     decoded = decode_text(text, source_path=relative, limits=limits)
@@ -163,7 +179,7 @@ def _read_kptfile(root: Path, directory: str, *, limits: DecodeLimits) -> dict[s
         return _wrap(directory, decoded.errors[0])
     if len(decoded.manifests) != 1:
         return RenderError(f"kpt package {directory}: the Kptfile must hold exactly one object")
-    return _copy(decoded.manifests[0].body)
+    return _copy(dict(decoded.manifests[0].body))
 
 
 def _documents(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from syncd.render.kpt.annotations import annotations
+from syncd.render.kpt.annotations import annotations_of
 from syncd.render.kpt.model import Selector
 
 
@@ -50,7 +50,7 @@ def _matches(item: dict[str, Any], entry: Selector) -> bool:
     assert isinstance(metadata, dict)  # noqa: S101 - narrowed above
     labels = metadata.get("labels") if isinstance(metadata.get("labels"), dict) else {}
     assert isinstance(labels, dict)  # noqa: S101 - narrowed above
-    found = annotations(item)
+    found = annotations_of(item)
     return (
         (not entry.api_version or item.get("apiVersion") == entry.api_version)
         and (not entry.kind or item.get("kind") == entry.kind)

@@ -108,7 +108,9 @@ def config_data(config: dict[str, Any] | None) -> dict[str, str] | None:
     data = config.get("data") or {}
     if not isinstance(data, dict):
         return {}
-    return {str(key): value if isinstance(value, str) else str(value) for key, value in data.items()}
+    return {
+        str(key): value if isinstance(value, str) else str(value) for key, value in data.items()
+    }
 
 
 def is_typed(config: dict[str, Any] | None, kind: str) -> bool:

@@ -77,7 +77,7 @@ def set_labels(
     return info(items, f"set {setter.count} labels in total")
 
 
-def _label_object(setter: _Setter, item: dict[str, Any]) -> None:
+def _label_object(setter: _Setter, item: dict[str, Any]) -> None:  # noqa: PLR0912 - one branch per catalogue rule
     kind = item.get("kind")
     setter.put(item, "metadata", "labels", create=True)
     if is_kind(item, "Service", group="") or is_kind(item, "ReplicationController", group=""):
@@ -128,7 +128,9 @@ def _label_pod(setter: _Setter, pod: dict[str, Any] | None) -> None:
         if terms is None:
             continue
         for weighted in _maps(terms.get("preferredDuringSchedulingIgnoredDuringExecution")):
-            setter.put(nested(weighted, "podAffinityTerm"), "labelSelector", "matchLabels", create=False)
+            setter.put(
+                nested(weighted, "podAffinityTerm"), "labelSelector", "matchLabels", create=False
+            )
         for term in _maps(terms.get("requiredDuringSchedulingIgnoredDuringExecution")):
             setter.put(term, "labelSelector", "matchLabels", create=False)
 
@@ -186,7 +188,11 @@ def _field_specs(config: dict[str, Any] | None) -> list[dict[str, Any]] | str:
         return "`additionalAnnotationFields` must be a list"
     specs: list[dict[str, Any]] = []
     for entry in raw:
-        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str) or not entry["path"]:
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("path"), str)
+            or not entry["path"]
+        ):
             return "every `additionalAnnotationFields` entry needs a `path`"
         specs.append({**entry, "path": [part for part in entry["path"].split("/") if part]})
     return specs

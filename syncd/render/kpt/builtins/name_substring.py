@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from syncd.render.kpt.annotations import annotations, is_local_config
+from syncd.render.kpt.annotations import annotations_of, is_local_config
 from syncd.render.kpt.builtins.common import config_data, failure, info, is_typed, nested
 from syncd.render.kpt.model import Deadline, FunctionOutcome
 
@@ -50,7 +50,7 @@ def ensure_name_substring(
     return info(items, f"renamed {len(renamed)} object(s)")
 
 
-def _config(config: dict[str, Any] | None) -> tuple[str, bool] | str:
+def _config(config: dict[str, Any] | None) -> tuple[str, bool] | str:  # noqa: PLR0911
     data = config_data(config)
     if data is not None:
         if len(data) != 1 or next(iter(data)) not in ("prepend", "append"):
@@ -70,12 +70,12 @@ def _config(config: dict[str, Any] | None) -> tuple[str, bool] | str:
     return "FunctionConfig is missing: expect a ConfigMap or an EnsureNameSubstring"
 
 
-def _references(item: dict[str, Any], renamed: dict[tuple[str, str], str]) -> None:
+def _references(item: dict[str, Any], renamed: dict[tuple[str, str], str]) -> None:  # noqa: PLR0912
     def swap(holder: object, key: str, kind: str) -> None:
         if isinstance(holder, dict) and isinstance(holder.get(key), str):
             holder[key] = renamed.get((kind, holder[key]), holder[key])
 
-    found = annotations(item)
+    found = annotations_of(item)
     depends = found.get(DEPENDS_ON)
     if isinstance(depends, str):
         segments = depends.split("/")

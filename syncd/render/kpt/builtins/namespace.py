@@ -15,10 +15,9 @@ change. (Upstream-origin matching of kpt packages is not modelled.)
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Final
 
-from syncd.render.kpt.annotations import annotations, is_local_config
+from syncd.render.kpt.annotations import annotations_of, is_local_config
 from syncd.render.kpt.builtins.common import (
     config_data,
     config_name,
@@ -48,33 +47,28 @@ def set_namespace(
     objects = [item for item in items if not is_local_config(item)]
     before = {_depends_on_id(item) for item in objects if is_namespaced(item)}
     changed = 0
-
-    def visit(current: str, assign: Callable[[str], None]) -> None:
-        nonlocal changed
-        current = current or "default"
-        if current == new or (matcher and current != matcher):
-            return
-        assign(new)
-        changed += 1
-
     for item in objects:
         metadata = item.get("metadata")
         if not isinstance(metadata, dict):
             continue
+        targets: list[tuple[dict[str, Any], str]] = []
         if is_kind(item, "Namespace", group=""):
-            visit(str(metadata.get("name", "")), lambda value, m=metadata: m.__setitem__("name", value))
+            targets.append((metadata, "name"))
         elif is_namespaced(item):
-            visit(
-                str(metadata.get("namespace") or ""),
-                lambda value, m=metadata: m.__setitem__("namespace", value),
-            )
-        for holder in _namespace_holders(item):
-            visit(str(holder["namespace"]), lambda value, h=holder: h.__setitem__("namespace", value))
+            targets.append((metadata, "namespace"))
+        targets.extend((holder, "namespace") for holder in _namespace_holders(item))
+        for holder, key in targets:
+            current = str(holder.get(key) or "") or "default"
+            if current != new and (not matcher or current == matcher):
+                holder[key] = new
+                changed += 1
     updated = _depends_on(objects, before, new=new, matcher=matcher)
-    return info(items, f"{changed} namespace value(s) and {updated} depends-on annotation(s) set to {new!r}")
+    return info(
+        items, f"{changed} namespace value(s) and {updated} depends-on annotation(s) set to {new!r}"
+    )
 
 
-def _config(config: dict[str, Any] | None) -> tuple[str, str] | str:
+def _config(config: dict[str, Any] | None) -> tuple[str, str] | str:  # noqa: PLR0911
     data = config_data(config)
     if data is not None:
         if data.get("namespace"):
@@ -121,12 +115,10 @@ def _depends_on_id(item: dict[str, Any]) -> str:
     return f"{group_of(item)}/namespaces/{namespace}/{item.get('kind')}/{metadata.get('name')}"
 
 
-def _depends_on(
-    objects: list[dict[str, Any]], before: set[str], *, new: str, matcher: str
-) -> int:
+def _depends_on(objects: list[dict[str, Any]], before: set[str], *, new: str, matcher: str) -> int:
     count = 0
     for item in objects:
-        found = annotations(item)
+        found = annotations_of(item)
         value = found.get(DEPENDS_ON)
         if not isinstance(value, str) or value not in before:
             continue

@@ -27,7 +27,7 @@ _KEYS: Final = frozenset(
 _GROUP: Final = re.compile(r"\$\{(\d+)\}")
 
 
-def search_replace(
+def search_replace(  # noqa: PLR0912 - one branch per matcher and mutator
     items: list[dict[str, Any]], config: dict[str, Any] | None, *, deadline: Deadline
 ) -> FunctionOutcome:
     """Run search-replace over `items` (changed in place and returned)."""
@@ -39,7 +39,9 @@ def search_replace(
     if unknown:
         return failure(f"unknown keys {unknown}: expect {sorted(_KEYS)}")
     if not any(key.startswith("by-") for key in data):
-        return failure("at least one of by-value, by-value-regex, by-path, by-file-path is required")
+        return failure(
+            "at least one of by-value, by-value-regex, by-path, by-file-path is required"
+        )
     try:
         regex = re.compile(data["by-value-regex"]) if "by-value-regex" in data else None
     except re.error as exc:
@@ -47,7 +49,9 @@ def search_replace(
     path = [part for part in data.get("by-path", "").split(".") if part]
     matched = 0
     for item in items:
-        if "by-file-path" in data and not fnmatch.fnmatchcase(file_of(item)[0], data["by-file-path"]):
+        if "by-file-path" in data and not fnmatch.fnmatchcase(
+            file_of(item)[0], data["by-file-path"]
+        ):
             continue
         comments = setter_comments(item)
         for where, holder, key in _scalars(item):
@@ -88,7 +92,7 @@ def _scalars(item: dict[str, Any]) -> list[tuple[FieldPath, Any, str | int]]:
         for key, child in children:
             if isinstance(child, dict | list):
                 pending.append(((*where, key), child))
-            elif where + (key,) != ("metadata", "annotations") and not _internal(where, key):
+            elif (*where, key) != ("metadata", "annotations") and not _internal(where, key):
                 found.append(((*where, key), current, key))
     return sorted(found, key=lambda entry: repr(entry[0]))
 
@@ -129,7 +133,11 @@ def _expand(template: str, found: re.Match[str] | None) -> str:
         return template
     groups = found.groups()
     return _GROUP.sub(
-        lambda m: (groups[int(m.group(1)) - 1] or "") if 0 < int(m.group(1)) <= len(groups) else m.group(0),
+        lambda m: (
+            (groups[int(m.group(1)) - 1] or "")
+            if 0 < int(m.group(1)) <= len(groups)
+            else m.group(0)
+        ),
         template,
     )
 

@@ -30,7 +30,7 @@ from typing import Any, Final
 from syncd.core.limits import DecodeLimits
 from syncd.parse.located import LocatedError
 from syncd.parse.yaml_stream import yaml_documents
-from syncd.render.kpt.annotations import FieldPath, setter_comments, set_setter_comments
+from syncd.render.kpt.annotations import FieldPath, set_setter_comments, setter_comments
 from syncd.render.kpt.builtins.common import config_data, failure, info
 from syncd.render.kpt.comments import SETTER_MARK
 from syncd.render.kpt.model import Deadline, FunctionOutcome
@@ -46,7 +46,9 @@ def apply_setters(
     del deadline
     setters = config_data(config)
     if setters is None:
-        return failure("FunctionConfig is missing or not a ConfigMap: expect a ConfigMap of setters")
+        return failure(
+            "FunctionConfig is missing or not a ConfigMap: expect a ConfigMap of setters"
+        )
     count = 0
     for item in items:
         for path, comment in sorted(setter_comments(item).items(), key=repr):
@@ -57,7 +59,9 @@ def apply_setters(
             current = holder[key]
             value = _apply(pattern, current, setters)
             if isinstance(value, _Missing):
-                return failure(f"{_where(item, path)}: values for setters {value.names} must be provided")
+                return failure(
+                    f"{_where(item, path)}: values for setters {value.names} must be provided"
+                )
             if value is not _UNCHANGED:
                 holder[key] = value
                 count += 1
@@ -74,7 +78,7 @@ class _Missing:
     names: list[str]
 
 
-def _apply(pattern: str, current: object, setters: dict[str, str]) -> object:
+def _apply(pattern: str, current: object, setters: dict[str, str]) -> object:  # noqa: PLR0911
     names = _REFERENCE.findall(pattern)
     if not any(name in setters for name in names):
         return _UNCHANGED
@@ -129,8 +133,8 @@ def create_setters(
     count = 0
     for item in items:
         comments = setter_comments(item)
-        for path, value in _fields(item, ()):
-            comment = _comment_for(value, scalars=scalars, arrays=arrays)
+        for path, field_value in _fields(item, ()):
+            comment = _comment_for(field_value, scalars=scalars, arrays=arrays)
             if comment is not None:
                 comments[path] = f"{SETTER_MARK} {comment}"
                 count += 1
@@ -156,14 +160,14 @@ def _comment_for(
 
 
 def _fields(value: object, path: FieldPath) -> list[tuple[FieldPath, object]]:
-    """Every scalar and list-of-scalars field under `value`, except apiVersion, kind and annotations."""
+    """Every scalar and list-of-scalars field under `value` but apiVersion, kind, annotations."""
     found: list[tuple[FieldPath, object]] = []
     pending: list[tuple[FieldPath, object]] = [(path, value)]
     while pending:
         where, current = pending.pop()
         if isinstance(current, dict):
             for key, child in current.items():
-                if (not where and key in ("apiVersion", "kind")) or where + (key,) == (
+                if (not where and key in ("apiVersion", "kind")) or (*where, key) == (
                     "metadata",
                     "annotations",
                 ):

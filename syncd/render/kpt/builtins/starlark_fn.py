@@ -31,7 +31,9 @@ def run_starlark(
     """Run the functionConfig's script over `items`."""
     source = _source(config)
     if source is None:
-        return failure("FunctionConfig must be a StarlarkRun or a ConfigMap with a non-empty `source`")
+        return failure(
+            "FunctionConfig must be a StarlarkRun or a ConfigMap with a non-empty `source`"
+        )
     name = str(((config or {}).get("metadata") or {}).get("name") or "starlark-function-run")
     resource_list: dict[str, Any] = {"items": items, "functionConfig": config or {}}
     dialect = starlark.Dialect.extended()
