@@ -82,7 +82,6 @@ def run_wasm(module_file: Path, stdin: bytes, *, limits: WasmLimits) -> bytes | 
     config = wasmtime.Config()
     config.consume_fuel = True
     config.epoch_interruption = True
-    config.cache = False
     engine = wasmtime.Engine(config)
     try:
         module = wasmtime.Module(engine, code)
