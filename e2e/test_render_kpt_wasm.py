@@ -1,4 +1,4 @@
-"""kpt pipelines with WASM functions built from Go (e2e/kptfn) and run in syncd's wasmtime sandbox."""
+"""kpt pipelines with WASM functions built from Go (e2e/kptfn), run in syncd's sandbox."""
 
 from __future__ import annotations
 
@@ -68,7 +68,9 @@ def _annotations(body: dict) -> dict:
 
 
 def test_a_wasm_mutator_changes_the_output(wasm_modules, tmp_path):
-    output = render_kpt(_package(tmp_path, wasm_modules["mutator"]), limits=KptLimits(wasm_fuel=FUEL))
+    output = render_kpt(
+        _package(tmp_path, wasm_modules["mutator"]), limits=KptLimits(wasm_fuel=FUEL)
+    )
 
     assert output.errors == ()
     assert output.functions_run == 1
@@ -98,7 +100,9 @@ def test_the_wall_limit_stops_a_loop_with_fuel_to_spare(wasm_modules, tmp_path):
 
 
 def test_a_function_cannot_open_host_files(wasm_modules, tmp_path):
-    output = render_kpt(_package(tmp_path, wasm_modules["readfile"]), limits=KptLimits(wasm_fuel=FUEL))
+    output = render_kpt(
+        _package(tmp_path, wasm_modules["readfile"]), limits=KptLimits(wasm_fuel=FUEL)
+    )
 
     [error] = output.errors
     assert "open failed" in error.message

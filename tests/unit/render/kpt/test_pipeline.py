@@ -25,7 +25,15 @@ def test_a_package_without_a_pipeline_passes_its_resources_through(tmp_path):
 
     assert output.errors == ()
     assert [(o.source_path, o.body) for o in output.objects] == [
-        ("cm.yaml", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "one"}, "data": {"a": "b"}})
+        (
+            "cm.yaml",
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {"name": "one"},
+                "data": {"a": "b"},
+            },
+        )
     ]
     assert output.functions_run == 0
 
@@ -79,7 +87,7 @@ def test_nested_packages_render_bottom_up_and_the_parent_sees_their_output(tmp_p
       source: |
         for r in ctx.resource_list["items"]:
           labels = r["metadata"].get("labels", {})
-          r["metadata"]["annotations"] = dict(r["metadata"].get("annotations", {}), seen=labels.get("layer", "none"))
+          r["metadata"]["annotations"] = dict(r["metadata"].get("annotations", {}), seen=labels.get("layer", "none"))  # noqa: E501
 """
     output = render(
         tmp_path,
@@ -101,10 +109,14 @@ def test_nested_packages_render_bottom_up_and_the_parent_sees_their_output(tmp_p
 
 def test_config_path_is_the_function_config_and_is_never_applied(tmp_path):
     pipeline = "  mutators:\n  - image: set-annotations\n    configPath: fn/annotations.yaml\n"
-    config = "apiVersion: fn.kpt.dev/v1alpha1\nkind: SetAnnotations\nmetadata:\n  name: a\nannotations:\n  owner: team-a\n"
+    config = "apiVersion: fn.kpt.dev/v1alpha1\nkind: SetAnnotations\nmetadata:\n  name: a\nannotations:\n  owner: team-a\n"  # noqa: E501
     output = render(
         tmp_path,
-        {"Kptfile": kptfile("p", pipeline), "fn/annotations.yaml": config, "cm.yaml": CM.format(name="one")},
+        {
+            "Kptfile": kptfile("p", pipeline),
+            "fn/annotations.yaml": config,
+            "cm.yaml": CM.format(name="one"),
+        },
     )
 
     assert output.errors == ()
@@ -136,7 +148,8 @@ def test_local_config_objects_reach_functions_but_are_not_output(tmp_path):
             r["data"]["copied"] = value
 """
     output = render(
-        tmp_path, {"Kptfile": kptfile("p", pipeline), "local.yaml": local, "cm.yaml": CM.format(name="one")}
+        tmp_path,
+        {"Kptfile": kptfile("p", pipeline), "local.yaml": local, "cm.yaml": CM.format(name="one")},
     )
 
     assert output.errors == ()
@@ -172,7 +185,9 @@ def test_a_wasm_path_outside_the_package_is_refused(tmp_path):
 
 
 def test_a_starlark_script_error_carries_the_scripts_message(tmp_path):
-    pipeline = "  mutators:\n  - image: starlark\n    configMap:\n      source: |\n        x = 1 + \"a\"\n"
+    pipeline = (
+        '  mutators:\n  - image: starlark\n    configMap:\n      source: |\n        x = 1 + "a"\n'
+    )
     output = render(tmp_path, {"Kptfile": kptfile("p", pipeline)})
 
     [error] = output.errors
@@ -195,7 +210,15 @@ def test_internal_annotations_are_stripped_and_user_annotations_kept(tmp_path):
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\n  annotations:\n"
         "    mine: kept\n    config.kubernetes.io/index: '7'\n"
     )
-    output = render(tmp_path, {"Kptfile": kptfile("p", "  mutators:\n  - image: set-labels\n    configMap:\n      a: b\n"), "cm.yaml": cm})
+    output = render(
+        tmp_path,
+        {
+            "Kptfile": kptfile(
+                "p", "  mutators:\n  - image: set-labels\n    configMap:\n      a: b\n"
+            ),
+            "cm.yaml": cm,
+        },
+    )
 
     assert output.errors == ()
     assert output.objects[0].body["metadata"]["annotations"] == {"mine": "kept"}
@@ -207,10 +230,17 @@ def test_objects_a_function_creates_take_its_path_or_its_name(tmp_path):
     name: maker
     configMap:
       source: |
-        ctx.resource_list["items"].append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "nameless"}})
-        ctx.resource_list["items"].append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "placed", "annotations": {"config.kubernetes.io/path": "gen/placed.yaml"}}})
+        ctx.resource_list["items"].append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "nameless"}})  # noqa: E501
+        ctx.resource_list["items"].append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "placed", "annotations": {"config.kubernetes.io/path": "gen/placed.yaml"}}})  # noqa: E501
 """
-    output = render(tmp_path, {"Kptfile": kptfile("p", pipeline), "sub/Kptfile": kptfile("s"), "sub/x.yaml": CM.format(name="x")})
+    output = render(
+        tmp_path,
+        {
+            "Kptfile": kptfile("p", pipeline),
+            "sub/Kptfile": kptfile("s"),
+            "sub/x.yaml": CM.format(name="x"),
+        },
+    )
 
     assert output.errors == ()
     paths = {o.body["metadata"]["name"]: o.source_path for o in output.objects}
@@ -230,7 +260,14 @@ def test_setters_apply_across_files_and_selectors_limit_a_step(tmp_path):
     selectors:
     - kind: ConfigMap
 """
-    output = render(tmp_path, {"Kptfile": kptfile("p", pipeline), "deploy.yaml": DEPLOY, "cm.yaml": CM.format(name="one")})
+    output = render(
+        tmp_path,
+        {
+            "Kptfile": kptfile("p", pipeline),
+            "deploy.yaml": DEPLOY,
+            "cm.yaml": CM.format(name="one"),
+        },
+    )
 
     assert output.errors == ()
     objects = by_name(output)
@@ -242,7 +279,9 @@ def test_setters_apply_across_files_and_selectors_limit_a_step(tmp_path):
 
 def test_output_is_ordered_by_path_then_document(tmp_path):
     two = CM.format(name="b-second") + "---\n" + CM.format(name="a-first").replace("a: b", "c: d")
-    output = render(tmp_path, {"Kptfile": kptfile("p"), "z.yaml": CM.format(name="z"), "m.yaml": two})
+    output = render(
+        tmp_path, {"Kptfile": kptfile("p"), "z.yaml": CM.format(name="z"), "m.yaml": two}
+    )
 
     assert [o.body["metadata"]["name"] for o in output.objects] == ["b-second", "a-first", "z"]
 
