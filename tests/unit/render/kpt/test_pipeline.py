@@ -87,7 +87,7 @@ def test_nested_packages_render_bottom_up_and_the_parent_sees_their_output(tmp_p
       source: |
         for r in ctx.resource_list["items"]:
           labels = r["metadata"].get("labels", {})
-          r["metadata"]["annotations"] = dict(r["metadata"].get("annotations", {}), seen=labels.get("layer", "none"))  # noqa: E501
+          r["metadata"].setdefault("annotations", {})["seen"] = labels.get("layer", "none")
 """
     output = render(
         tmp_path,
@@ -230,8 +230,11 @@ def test_objects_a_function_creates_take_its_path_or_its_name(tmp_path):
     name: maker
     configMap:
       source: |
-        ctx.resource_list["items"].append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "nameless"}})  # noqa: E501
-        ctx.resource_list["items"].append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "placed", "annotations": {"config.kubernetes.io/path": "gen/placed.yaml"}}})  # noqa: E501
+        cm = {"apiVersion": "v1", "kind": "ConfigMap"}
+        ctx.resource_list["items"].append(dict(cm, metadata={"name": "nameless"}))
+        where = {"config.kubernetes.io/path": "gen/placed.yaml"}
+        placed = {"name": "placed", "annotations": where}
+        ctx.resource_list["items"].append(dict(cm, metadata=placed))
 """
     output = render(
         tmp_path,
