@@ -1,0 +1,3 @@
+module syncd.dev/e2e/kptfn
+
+go 1.22
