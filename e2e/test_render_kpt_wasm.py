@@ -18,7 +18,7 @@ pytestmark = [
 ]
 
 SOURCES = Path(__file__).parent / "kptfn"
-FUNCTIONS = ("mutator", "loop", "readfile")
+FUNCTIONS = ("mutator", "loop", "readfile", "sleeper")
 FUEL = 400_000_000
 
 
@@ -97,6 +97,20 @@ def test_the_wall_limit_stops_a_loop_with_fuel_to_spare(wasm_modules, tmp_path):
 
     [error] = output.errors
     assert "time limit" in error.message
+
+
+def test_a_function_that_sleeps_cannot_outlast_the_render(wasm_modules, tmp_path):
+    # A sleeping guest burns no fuel and the host blocks in poll_oneoff, where no
+    # epoch interrupt reaches it: the sandbox refuses to sleep at all.
+    began = time.monotonic()
+    output = render_kpt(
+        _package(tmp_path, wasm_modules["sleeper"]), limits=KptLimits(timeout_seconds=30)
+    )
+    elapsed = time.monotonic() - began
+
+    [error] = output.errors
+    assert "exec fns/fn.wasm" in error.message or "fn.wasm" in error.message
+    assert elapsed < 30, f"the sleeping function held the render for {elapsed:.1f}s"
 
 
 def test_a_function_cannot_open_host_files(wasm_modules, tmp_path):

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     """SYNCD_MAX_OBJECTS: most objects one package may declare."""
     max_depth: Annotated[int, Field(ge=1, le=DEPTH_CEILING)] = 100
     """SYNCD_MAX_DEPTH: deepest nesting of mappings and lists in one document."""
+    cluster_name: str = ""
+    """SYNCD_CLUSTER_NAME: this cluster's name, matched by ClusterSelectors and
+    cluster-name-selector annotations (Config Sync's CLUSTER_NAME)."""
     kustomize: Path | None = None
     """SYNCD_KUSTOMIZE: the kustomize binary; unset looks for `kustomize` on PATH."""
     helm: Path | None = None

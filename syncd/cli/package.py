@@ -30,6 +30,7 @@ from syncd.api.models import (
     parse_repo_sync,
     parse_root_sync,
 )
+from syncd.api.spec import SourceFormat
 from syncd.cluster.client import KubeClient
 from syncd.cluster.config import load_connection
 from syncd.core.errors import ClusterError, SyncdError, SyncSpecError
@@ -39,6 +40,7 @@ from syncd.core.render import RenderedBundle, RenderOptions
 from syncd.core.results import ValidationResult
 from syncd.core.sync import SYNCD_GROUP
 from syncd.parse.decode import decode_text
+from syncd.parse.hierarchy.layout import read_layout
 from syncd.parse.text import display_path, escape_unsafe
 from syncd.parse.validate import ScopeRules, validate
 from syncd.render.stage import PackageRenderer, RenderRequest
@@ -93,6 +95,7 @@ class Package:
     """A directory as the controller would see it."""
 
     bundle: RenderedBundle
+    layout_errors: tuple[SyncdError, ...]
     validation: ValidationResult
     order: OrderResult
 
@@ -102,6 +105,7 @@ class Package:
         return (
             self.bundle.decode_errors
             + self.bundle.render_errors
+            + self.layout_errors
             + self.validation.errors
             + self.order.errors
         )
@@ -184,6 +188,8 @@ class ReadSettings:
     tools: Tools | None = None
     root: Path | None = None
     """The checkout the package lies in (default: the nearest ancestor holding `.git`)."""
+    hierarchy: bool = False
+    cluster_name: str = ""
 
 
 def checkout_root(directory: Path) -> Path:
@@ -216,11 +222,22 @@ def load_package(
             default_namespace=settings.default_namespace,
         )
     )
-    validation = validate(
+    layout = read_layout(
         bundle.manifests,
+        hierarchy=settings.hierarchy,
+        cluster_name=settings.cluster_name,
+        is_namespaced=scope,
+    )
+    validation = validate(
+        layout.manifests,
         scope=ScopeRules(is_namespaced=scope, default_namespace=settings.default_namespace),
     )
-    return Package(bundle=bundle, validation=validation, order=apply_waves(validation.manifests))
+    return Package(
+        bundle=bundle,
+        layout_errors=layout.errors,
+        validation=validation,
+        order=apply_waves(validation.manifests),
+    )
 
 
 def add_render_options(parser: argparse.ArgumentParser) -> None:
@@ -237,22 +254,33 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
         metavar="NS",
         help="namespace for namespaced objects that name none (default: the sync's, else default)",
     )
+    group.add_argument(
+        "--cluster-name",
+        metavar="NAME",
+        default=os.environ.get("SYNCD_CLUSTER_NAME", ""),
+        help="the cluster's name for ClusterSelectors (default $SYNCD_CLUSTER_NAME)",
+    )
     group.add_argument("--kustomize", type=Path, metavar="PATH", help="kustomize binary")
     group.add_argument("--helm", type=Path, metavar="PATH", help="helm binary")
 
 
 def read_settings_from(args: argparse.Namespace, *, limits: DecodeLimits) -> ReadSettings:
     """The ReadSettings the render options ask for; SyncSpecError for a bad `--sync` file."""
-    options, namespace = RenderOptions(), ROOT_DEFAULT_NAMESPACE
+    options, namespace, hierarchy = RenderOptions(), ROOT_DEFAULT_NAMESPACE, False
     if args.sync is not None:
         sync = _read_sync(args.sync, limits=limits)
         options, namespace = sync.spec.render.options(), sync.default_namespace
+        hierarchy = isinstance(sync, RootSync) and sync.spec.source_format is SourceFormat.HIERARCHY
     tools = Tools(
         kustomize=args.kustomize or _env_path(KUSTOMIZE_SETTING),
         helm=args.helm or _env_path(HELM_SETTING),
     )
     return ReadSettings(
-        options=options, default_namespace=args.default_namespace or namespace, tools=tools
+        options=options,
+        default_namespace=args.default_namespace or namespace,
+        tools=tools,
+        hierarchy=hierarchy,
+        cluster_name=args.cluster_name,
     )
 
 

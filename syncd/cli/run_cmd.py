@@ -197,6 +197,7 @@ def run(args: argparse.Namespace) -> int:
             limits=settings.decode_limits(),
             renderer=renderer,
             system_namespace=settings.namespace,
+            cluster_name=settings.cluster_name,
         )
         pipeline = Pipeline(sync, ports=ports, latest=latest)
         return SyncRun(

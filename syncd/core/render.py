@@ -95,16 +95,25 @@ class GitAccess:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RenderLimits:
-    """Bounds on one render: wall time and output size (SD1068 past either)."""
+    """Bounds on one render (SD1068 past any).
+
+    - `timeout_seconds`: wall time of one renderer run (a kpt pipeline as a whole);
+    - `max_output_bytes`: what one renderer prints;
+    - `max_stderr_bytes`: how much of a tool's stderr is kept for the message;
+    - `wasm_fuel`, `wasm_memory_bytes`: per call of a kpt WASM function.
+    """
 
     timeout_seconds: float = 120.0
     max_output_bytes: int = 64 * MIB
     max_stderr_bytes: int = 64 * 1024
+    wasm_fuel: int = 4_000_000_000
+    wasm_memory_bytes: int = 256 * MIB
 
     def __post_init__(self) -> None:
         """Every limit must be positive."""
-        if self.timeout_seconds <= 0 or self.max_output_bytes < 1 or self.max_stderr_bytes < 1:
-            raise ValueError("render limits must be positive")
+        for name in self.__slots__:
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -21,6 +21,7 @@ from syncd.core.errors import ClusterError, UnknownKindError
 from syncd.core.ordering import apply_waves
 from syncd.core.ports import Cluster, SourceSnapshot
 from syncd.core.render import GitAccess, RenderOptions
+from syncd.parse.hierarchy.layout import read_layout
 from syncd.parse.validate import ScopeRules, validate
 from syncd.reconcile.reporting import Parsed
 from syncd.render.stage import PackageRenderer, RenderRequest
@@ -33,6 +34,10 @@ class ReadOptions:
     render: RenderOptions
     default_namespace: str
     git: GitAccess | None = None
+    hierarchy: bool = False
+    """sourceFormat: hierarchy (Config Sync's cluster/, namespaces/, ... layout)."""
+    cluster_name: str = ""
+    """This cluster's name, for ClusterSelectors (SYNCD_CLUSTER_NAME)."""
 
 
 def parse_commit(
@@ -68,8 +73,14 @@ def parse_commit(
             failures.append(exc)
             return None
 
-    validation = validate(
+    layout = read_layout(
         bundle.manifests,
+        hierarchy=options.hierarchy,
+        cluster_name=options.cluster_name,
+        is_namespaced=is_namespaced,
+    )
+    validation = validate(
+        layout.manifests,
         scope=ScopeRules(is_namespaced=is_namespaced, default_namespace=options.default_namespace),
     )
     if failures:
@@ -82,7 +93,7 @@ def parse_commit(
     return Parsed(
         commit=commit,
         validation=validation,
-        parse_errors=bundle.decode_errors,
+        parse_errors=bundle.decode_errors + layout.errors,
         order=order,
         render_errors=bundle.render_errors,
         rendering_message=bundle.message(),

@@ -86,6 +86,8 @@ class PipelinePorts:
     """The render stage (shared by the process's syncs); None builds one with the tools on PATH."""
     system_namespace: str = "syncd-system"
     """syncd's own namespace: never pruned."""
+    cluster_name: str = ""
+    """This cluster's name, for ClusterSelectors (SYNCD_CLUSTER_NAME)."""
 
 
 class Pipeline:
@@ -250,7 +252,9 @@ class Pipeline:
                         snapshot,
                         cluster=self._ports.cluster,
                         renderer=self._renderer,
-                        options=read_options(self._ports.cluster, sync),
+                        options=read_options(
+                            self._ports.cluster, sync, cluster_name=self._ports.cluster_name
+                        ),
                     )
                 bound.info(
                     "reconcile.parsed",
@@ -388,7 +392,7 @@ class Pipeline:
         # tools' versions cannot change while the process runs: one Tools finds them once.)
         key = (
             sync.spec.model_dump_json(
-                include={"source_type", "git", "render", "default_namespace"}
+                include={"source_type", "git", "render", "default_namespace", "source_format"}
             ),
         )
         if self._source is None or key != self._source_key:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from syncd.api.models import RootSync
-from syncd.api.spec import GitAuth, SecretReference, SourceType
+from syncd.api.spec import GitAuth, SecretReference, SourceFormat, SourceType
 from syncd.core.errors import SourceFetchError, SyncSpecError
 from syncd.core.ports import Cluster, Credentials, Source
 from syncd.core.refs import ObjectRef
@@ -93,7 +93,7 @@ def spec_source(cluster: Cluster, sync: RootSync, cache_dir: Path, timeout: floa
     return GitSource(options, cache_dir=cache_dir)
 
 
-def read_options(cluster: Cluster, sync: RootSync) -> ReadOptions:
+def read_options(cluster: Cluster, sync: RootSync, *, cluster_name: str = "") -> ReadOptions:
     """How the sync's commits are rendered and placed, with its Git access for remote bases."""
     git = sync.spec.git
     access = None
@@ -107,4 +107,6 @@ def read_options(cluster: Cluster, sync: RootSync) -> ReadOptions:
         render=sync.spec.render.options(),
         default_namespace=sync.default_namespace,
         git=access,
+        hierarchy=sync.spec.source_format is SourceFormat.HIERARCHY,
+        cluster_name=cluster_name,
     )

@@ -22,6 +22,7 @@ from pathlib import Path
 from syncd.core.errors import RenderError, SyncdError
 from syncd.core.limits import DecodeLimits
 from syncd.core.manifest import Manifest
+from syncd.core.refs import InvalidObjectRefError, ObjectRef
 from syncd.core.render import (
     GitAccess,
     RenderedBundle,
@@ -33,7 +34,9 @@ from syncd.core.render import (
 from syncd.parse.decode import decode_directory
 from syncd.render.detect import Unit, find_units
 from syncd.render.helm import helm_template, release_name
+from syncd.render.kpt import KptLimits, render_kpt
 from syncd.render.kustomize import kustomize_build
+from syncd.render.process import Completed
 from syncd.render.tools import Tools
 from syncd.render.workdir import copy_tree, scratch_dir
 
@@ -183,9 +186,8 @@ class PackageRenderer:
                 decode_limits=self._decode_limits,
             )
         else:
-            raise RenderError(
-                f"{shown}: {unit.renderer.value} packages are not supported by this build of syncd"
-            )
+            manifests, done, label = self._kpt(directory, shown=shown)
+            errors, warnings = (), ()
         if errors:
             # The tool wrote something syncd cannot read: nothing of this unit is trusted.
             out.render_errors.extend(
@@ -198,3 +200,31 @@ class PackageRenderer:
         out.runs.append(
             RenderRun(directory=shown, renderer=unit.renderer, tool=label, seconds=done.seconds)
         )
+
+    def _kpt(self, directory: Path, *, shown: str) -> tuple[tuple[Manifest, ...], Completed, str]:
+        """Run the kpt package's function pipeline in process (built-ins and WASM)."""
+        began = time.monotonic()
+        limits = self._limits
+        output = render_kpt(
+            directory,
+            limits=KptLimits(
+                timeout_seconds=limits.timeout_seconds,
+                max_output_bytes=limits.max_output_bytes,
+                wasm_fuel=limits.wasm_fuel,
+                wasm_memory_bytes=limits.wasm_memory_bytes,
+            ),
+        )
+        if output.errors:
+            raise RenderError("; ".join(error.message for error in output.errors))
+        manifests = []
+        for obj in output.objects:
+            path = posixpath.normpath(posixpath.join(shown, obj.source_path))
+            try:
+                ref = ObjectRef.from_object(obj.body)
+            except InvalidObjectRefError as exc:
+                raise RenderError(
+                    f"{shown}: a function returned an object syncd cannot read: {exc}"
+                ) from None
+            manifests.append(Manifest(ref=ref, body=obj.body, source_path=path))
+        done = Completed(stdout=b"", stderr="", seconds=time.monotonic() - began)
+        return tuple(manifests), done, f"kpt {output.functions_run} function(s)"

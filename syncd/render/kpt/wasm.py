@@ -11,6 +11,8 @@ none), no clocks beyond WASI's. Limits, per call:
   (a Go guest dies with "out of memory"); a failed run whose memory is near
   the cap, or that says "out of memory", is reported as the memory limit;
 - wall time: an epoch deadline, ticked by a timer at the pipeline's deadline;
+  sleeping is refused (`poll_oneoff` answers ENOTSUP), since a guest blocked
+  in the host burns no fuel and sees no epoch;
 - stdout and stderr: each bounded; output past the bound fails the call
   (stdout) or is cut (stderr, which is only ever quoted in messages).
 
@@ -106,6 +108,7 @@ def run_wasm(module_file: Path, stdin: bytes, *, limits: WasmLimits) -> bytes | 
         store.set_epoch_deadline(1)
         linker = wasmtime.Linker(engine)
         linker.define_wasi()
+        _refuse_sleep(linker)
         timer.start()
         try:
             failure = _call(linker, store, module, limits=limits, stderr=stderr)
@@ -116,6 +119,27 @@ def run_wasm(module_file: Path, stdin: bytes, *, limits: WasmLimits) -> bytes | 
     if stdout.overflow:
         return f"its output passed the limit of {limits.max_stdout_bytes} bytes"
     return b"".join(stdout.chunks)
+
+
+_ENOTSUP = 58
+"""WASI's errno for "not supported"."""
+
+
+def _refuse_sleep(linker: wasmtime.Linker) -> None:
+    """Make `poll_oneoff` (sleeping, waiting on clocks) fail at once.
+
+    While a guest sleeps the host blocks inside this call: no fuel is burnt
+    and no epoch interrupt is seen, so a sleeping function would outlast every
+    limit. A KRM function has nothing to wait for; it gets ENOTSUP instead.
+    """
+    linker.allow_shadowing = True
+    i32 = wasmtime.ValType.i32()
+    linker.define_func(
+        "wasi_snapshot_preview1",
+        "poll_oneoff",
+        wasmtime.FuncType([i32, i32, i32, i32], [i32]),
+        lambda *_args: _ENOTSUP,
+    )
 
 
 def _call(  # noqa: PLR0911 - one return per way a call ends
