@@ -90,10 +90,18 @@ def live_matches(live: Any, rendered: Any, *, at: str = "") -> list[str]:
 
 def wait_render_error(admin: KubeHttp, name: str, commit: str) -> dict[str, Any]:
     """Poll until the RootSync's status.rendering names `commit` and holds an error."""
+    return _wait_stage_error(admin, name, commit, "rendering")
 
+
+def wait_source_error(admin: KubeHttp, name: str, commit: str) -> dict[str, Any]:
+    """Poll until the RootSync's status.source names `commit` and holds an error."""
+    return _wait_stage_error(admin, name, commit, "source")
+
+
+def _wait_stage_error(admin: KubeHttp, name: str, commit: str, stage: str) -> dict[str, Any]:
     def probe() -> dict[str, Any] | None:
         obj = get_root_sync(admin, name)
-        rendering = (obj.get("status") or {}).get("rendering") or {}
-        return obj if rendering.get("commit") == commit and rendering.get("errors") else None
+        block = (obj.get("status") or {}).get(stage) or {}
+        return obj if block.get("commit") == commit and block.get("errors") else None
 
-    return wait_until(probe, timeout=TIMEOUT, what=f"a render error on {name}", interval=0.2)
+    return wait_until(probe, timeout=TIMEOUT, what=f"{stage} errors on {name}", interval=0.2)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -67,9 +68,18 @@ class Controller:
     proc: subprocess.Popen[bytes]
     log_path: Path
     env: dict[str, str] = field(repr=False)
+    renders_path: Path | None = None
+    """Where the controller's kustomize logs one line per `kustomize build` (its cwd)."""
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def kustomize_builds(self, directory: str) -> int:
+        """How many `kustomize build` processes ran for a unit directory named `directory`."""
+        if self.renders_path is None or not self.renders_path.exists():
+            return 0
+        lines = self.renders_path.read_text().splitlines()
+        return sum(1 for line in lines if line.rstrip("/").endswith(f"/{directory}"))
 
     def log_records(self, event: str, **fields: str) -> list[dict[str, Any]]:
         """The JSON log records named `event` whose fields include every `fields` pair."""
@@ -96,6 +106,8 @@ def start_controller(
     """`syncd run` as `user` (one of the plane's users), watching RootSyncs in `namespace`."""
     workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / "syncd.log"
+    renders = workdir / "kustomize-builds.log"
+    kustomize = _counting_kustomize(workdir, control_plane.tools.kustomize, renders)
     env = {
         **os.environ,
         "SYNCD_KUBECONFIG": str(control_plane.kubeconfig_for(user)),
@@ -103,7 +115,7 @@ def start_controller(
         "SYNCD_LOG_FORMAT": "json",
         "SYNCD_LOG_LEVEL": "debug",
         "SYNCD_CACHE_DIR": str(workdir / "cache"),
-        "SYNCD_KUSTOMIZE": str(control_plane.tools.kustomize),
+        "SYNCD_KUSTOMIZE": str(kustomize),
         "SYNCD_HELM": str(control_plane.tools.helm),
     }
     with log_path.open("ab") as log:
@@ -114,7 +126,19 @@ def start_controller(
             env=env,
             cwd=REPO_ROOT,
         )
-    return Controller(proc=proc, log_path=log_path, env=env)
+    return Controller(proc=proc, log_path=log_path, env=env, renders_path=renders)
+
+
+def _counting_kustomize(workdir: Path, real: Path, log: Path) -> Path:
+    """A kustomize that logs the directory of every `build`, then runs the real one."""
+    wrapper = workdir / "bin" / "kustomize"
+    wrapper.parent.mkdir(parents=True, exist_ok=True)
+    wrapper.write_text(
+        f'#!/bin/sh\nif [ "$1" = build ]; then echo "$PWD" >> {shlex.quote(str(log))}; fi\n'
+        f'exec {shlex.quote(str(real))} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    return wrapper
 
 
 def stop_controller(controller: Controller) -> int:
