@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     render_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 120.0
     """SYNCD_RENDER_TIMEOUT_SECONDS: longest one renderer (kustomize, helm) may run (SD1068
     beyond). Its output may be as large as SYNCD_MAX_PACKAGE_BYTES."""
+    wasm_fuel: Annotated[int, Field(ge=1)] = 4_000_000_000
+    """SYNCD_WASM_FUEL: fuel (about one unit per instruction) of one kpt WASM function call."""
+    wasm_memory_bytes: Annotated[int, Field(ge=MIB)] = 256 * MIB
+    """SYNCD_WASM_MEMORY_BYTES: linear memory one kpt WASM function may use."""
 
     @field_validator("namespace", mode="after")
     @classmethod
@@ -139,7 +143,10 @@ class Settings(BaseSettings):
     def render_limits(self) -> RenderLimits:
         """The bounds of every render: time, and output as large as a package may be."""
         return RenderLimits(
-            timeout_seconds=self.render_timeout_seconds, max_output_bytes=self.max_package_bytes
+            timeout_seconds=self.render_timeout_seconds,
+            max_output_bytes=self.max_package_bytes,
+            wasm_fuel=self.wasm_fuel,
+            wasm_memory_bytes=self.wasm_memory_bytes,
         )
 
     @property

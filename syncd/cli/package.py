@@ -220,6 +220,7 @@ def load_package(
             package=directory.resolve(),
             options=settings.options,
             default_namespace=settings.default_namespace,
+            user_git=True,
         )
     )
     layout = read_layout(

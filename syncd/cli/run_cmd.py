@@ -126,6 +126,12 @@ configuration (environment):
   SYNCD_MAX_PACKAGE_BYTES  largest total of a package's manifest files (default: 64 MiB)
   SYNCD_MAX_OBJECTS        most objects one package may declare (default: 20000)
   SYNCD_MAX_DEPTH          deepest nesting in one document (default: 100, at most 200)
+  SYNCD_KUSTOMIZE          the kustomize binary (default: kustomize on PATH)
+  SYNCD_HELM               the helm binary (default: helm on PATH)
+  SYNCD_RENDER_TIMEOUT_SECONDS  longest one renderer may run (default: 120)
+  SYNCD_WASM_FUEL          fuel per kpt WASM function call (default: 4000000000)
+  SYNCD_WASM_MEMORY_BYTES  memory of one kpt WASM function (default: 256 MiB)
+  SYNCD_CLUSTER_NAME       this cluster's name for ClusterSelectors (default: none)
 
 limits (what talks to the API server at once):
 {_LIMITS}

@@ -51,6 +51,7 @@ def kustomize_build(
     git: GitAccess | None,
     limits: RenderLimits,
     decode_limits: DecodeLimits,
+    user_git: bool = False,
 ) -> tuple[DecodeResult, Completed, str]:
     """Build the kustomization in `unit` (inside the private copy).
 
@@ -76,7 +77,7 @@ def kustomize_build(
     done = run_tool(
         argv,
         cwd=unit,
-        env=clean_env(kustomize.path, scratch, env),
+        env=clean_env(kustomize.path, scratch, env, user_git=user_git),
         limits=limits,
         what=f"kustomize build {shown}",
         secrets=secrets,

@@ -51,8 +51,19 @@ class Completed:
     seconds: float
 
 
-def clean_env(tool: Path, scratch: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment a renderer gets: nothing inherited but a sane PATH and locale."""
+def clean_env(
+    tool: Path,
+    scratch: Path,
+    extra: Mapping[str, str] | None = None,
+    *,
+    user_git: bool = False,
+) -> dict[str, str]:
+    """The environment a renderer gets: nothing inherited but a sane PATH and locale.
+
+    With `user_git` (the CLI on a user's own machine) Git keeps the user's
+    configuration: `HOME`, `SSH_AUTH_SOCK` and `GIT_*` pass through, so remote
+    bases are fetched with the user's own credentials.
+    """
     home = scratch / "home"
     home.mkdir(parents=True, exist_ok=True)
     env = {
@@ -61,9 +72,15 @@ def clean_env(tool: Path, scratch: Path, extra: Mapping[str, str] | None = None)
         "TMPDIR": str(scratch),
         "LANG": "C.UTF-8",
         "GIT_TERMINAL_PROMPT": "0",
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_CONFIG_GLOBAL": os.devnull,
     }
+    if user_git:
+        env.update(
+            (key, value)
+            for key, value in os.environ.items()
+            if key.startswith("GIT_") or key in {"HOME", "SSH_AUTH_SOCK"}
+        )
+    else:
+        env.update({"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull})
     env.update(extra or {})
     return env
 

@@ -54,6 +54,8 @@ class RenderRequest:
     """Where namespaced objects without a namespace go (Helm's release namespace too)."""
     git: GitAccess | None = None
     """The sync's Git server and credentials, for kustomize's remote bases."""
+    user_git: bool = False
+    """Let Git use the user's own configuration (the CLI, never the controller)."""
 
 
 @dataclass(slots=True)
@@ -158,6 +160,7 @@ class PackageRenderer:
                 scratch=work,
                 restrictor=request.options.load_restrictor,
                 git=request.git,
+                user_git=request.user_git,
                 limits=self._limits,
                 decode_limits=self._decode_limits,
             )

@@ -105,3 +105,18 @@ def test_a_missing_binary_is_sd1068(tmp_path: Path) -> None:
             limits=RenderLimits(),
             what="fake build",
         )
+
+
+def test_the_cli_lets_git_use_the_users_own_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("HOME", "/home/someone")
+    tool = Path("/usr/bin/git")
+    controller = clean_env(tool, tmp_path / "a")
+    user = clean_env(tool, tmp_path / "b", user_git=True)
+    assert "GIT_CONFIG_COUNT" not in controller
+    assert controller["GIT_CONFIG_GLOBAL"] == os.devnull
+    assert user["GIT_CONFIG_COUNT"] == "1"
+    assert user["HOME"] == "/home/someone"
+    assert "GIT_CONFIG_GLOBAL" not in user
