@@ -73,7 +73,7 @@ def kustomize_build(
         helm = None
     if helm is not None:
         argv += ["--enable-helm", "--helm-command", str(helm.path)]
-    env, secrets = _git_env(git, scratch)
+    env, secrets = ({}, []) if user_git else _git_env(git, scratch)
     done = run_tool(
         argv,
         cwd=unit,
@@ -158,15 +158,21 @@ def _origin_path(origin: object, unit_dir: str, *, limits: DecodeLimits) -> str:
 
 
 def _git_env(git: GitAccess | None, scratch: Path) -> tuple[dict[str, str], list[str]]:
-    """`GIT_CONFIG_*` entries scoping the sync's credentials to its own Git server."""
-    if git is None:
-        return {}, []
-    parts = urlsplit(git.url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        return {}, []
-    base = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/"
-    entries: list[tuple[str, str]] = []
+    """`GIT_CONFIG_*` entries: no local remotes, credentials only for the sync's server.
+
+    `file://` and `ext::` remotes are refused: a remote base `file:///var/cache/...`
+    would otherwise read any repository on the controller's disk (another sync's
+    source cache among them).
+    """
+    entries: list[tuple[str, str]] = [
+        ("protocol.file.allow", "never"),
+        ("protocol.ext.allow", "never"),
+    ]
     secrets: list[str] = []
+    parts = urlsplit(git.url) if git is not None else None
+    if git is None or parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
+        return _config_env(entries), secrets
+    base = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/"
     creds = git.credentials
     if creds is not None and (creds.password or creds.token):
         user = creds.username or _TOKEN_USERNAME
@@ -180,8 +186,12 @@ def _git_env(git: GitAccess | None, scratch: Path) -> tuple[dict[str, str], list
         entries.append((f"http.{base}.sslCAInfo", str(ca)))
     if git.no_ssl_verify:
         entries.append((f"http.{base}.sslVerify", "false"))
+    return _config_env(entries), secrets
+
+
+def _config_env(entries: list[tuple[str, str]]) -> dict[str, str]:
     env = {"GIT_CONFIG_COUNT": str(len(entries))}
     for index, (key, value) in enumerate(entries):
         env[f"GIT_CONFIG_KEY_{index}"] = key
         env[f"GIT_CONFIG_VALUE_{index}"] = value
-    return env, secrets
+    return env
