@@ -32,13 +32,14 @@ from syncd.core.limits import DecodeLimits
 from syncd.core.metadata import APPLYSET_PART_OF_LABEL
 from syncd.core.plan import Plan
 from syncd.core.plan import PruneGuard as PlanPruneGuard
-from syncd.core.ports import Clock, Cluster, JsonObject, Source
+from syncd.core.ports import Clock, Cluster, JsonObject
 from syncd.core.refs import ObjectRef
 from syncd.core.sync import SyncId
 from syncd.inventory.store import InventoryStore
 from syncd.logging import get_logger
 from syncd.plan.plan import build_plan
 from syncd.reconcile.baselines import Baselines
+from syncd.reconcile.commits import CommitReader
 from syncd.reconcile.events import announce, announce_drift
 from syncd.reconcile.finalizer import (
     delete_managed,
@@ -46,7 +47,6 @@ from syncd.reconcile.finalizer import (
     set_finalizer,
     wants_foreground,
 )
-from syncd.reconcile.parsing import parse_commit
 from syncd.reconcile.readiness import Readiness
 from syncd.reconcile.rejections import Rejections
 from syncd.reconcile.reporting import (
@@ -58,7 +58,7 @@ from syncd.reconcile.reporting import (
     render_failed_report,
     run_report,
 )
-from syncd.reconcile.sources import SourceFactory, read_options, spec_source
+from syncd.reconcile.sources import SourceFactory, spec_source
 from syncd.reconcile.worker import TriggerReason
 from syncd.render.stage import PackageRenderer
 from syncd.render.tools import Tools
@@ -118,17 +118,18 @@ class Pipeline:
         self._reader = LiveReader(
             cluster, executor=executor, selector=f"{APPLYSET_PART_OF_LABEL}={applyset}"
         )
-        self._renderer = ports.renderer or PackageRenderer(
-            tools=Tools(), decode_limits=ports.limits
-        )
         self._status = StatusWriter(cluster, clock=ports.clock)
         self._events = EventRecorder(cluster, clock=ports.clock)
         self._readiness = Readiness(clock=ports.clock)
         self._baselines = Baselines()
         self._rejections = Rejections(clock=ports.clock)
-        self._source: Source | None = None
-        self._source_key: tuple[Any, ...] = ()
-        self._parsed: Parsed | None = None
+        self._commits = CommitReader(
+            cluster=cluster,
+            renderer=ports.renderer or PackageRenderer(tools=Tools(), decode_limits=ports.limits),
+            source_factory=ports.source_factory,
+            cache_dir=ports.cache_dir,
+            cluster_name=ports.cluster_name,
+        )
         self._counts = SteadyCounts()
         self._announced: tuple[str, int] | None = None
 
@@ -169,7 +170,7 @@ class Pipeline:
             report = self._sync_once(sync, generation, bound)
         except SourceFetchError as exc:
             bound.warning("reconcile.source_failed", error=str(exc))
-            self._source = None  # re-read the credentials Secret next run: it may be fixed
+            self._commits.forget_source()  # re-read the credentials Secret next run
             report = RunReport(
                 generation=generation,
                 commit=self._commit(),
@@ -223,7 +224,7 @@ class Pipeline:
         return False
 
     def _commit(self) -> str:
-        return self._parsed.commit if self._parsed else ""
+        return self._commits.commit
 
     def _timeout(self, obj: JsonObject) -> float:
         try:
@@ -239,33 +240,12 @@ class Pipeline:
         announce_drift(self._events, obj, report)
 
     def _sync_once(self, sync: RootSync, generation: int, bound: Any) -> RunReport:
-        source = self._source_for(sync)
+        source = self._commits.source(sync)
         commit = source.resolve()
-        parsed = self._parsed
         # The inventory is read while the commit is parsed: neither needs the other.
         loading = self._ports.executor.submit(self._inventory.load)
         try:
-            if parsed is None or parsed.commit != commit:
-                with source.fetch(commit) as snapshot:
-                    parsed = parse_commit(
-                        commit,
-                        snapshot,
-                        cluster=self._ports.cluster,
-                        renderer=self._renderer,
-                        options=read_options(
-                            self._ports.cluster, sync, cluster_name=self._ports.cluster_name
-                        ),
-                    )
-                bound.info(
-                    "reconcile.parsed",
-                    commit=commit[:12],
-                    objects=len(parsed.validation.manifests),
-                    errors=len(parsed.source_errors),
-                    render_errors=len(parsed.render_errors),
-                    rendering=parsed.rendering_message,
-                )
-                # A failed render is tried again next run (a remote base may be back).
-                self._parsed = None if parsed.render_errors else parsed
+            parsed = self._commits.read(source, commit, sync, bound)
         except BaseException:
             # The store is not shared between threads: the read ends before the next run.
             concurrent.futures.wait([loading])
@@ -386,24 +366,6 @@ class Pipeline:
                 live=obj,
             )
         self._announced = (commit, generation)
-
-    def _source_for(self, sync: RootSync) -> Source:
-        # What the source and the render stage read: a change re-reads the commit. (The
-        # tools' versions cannot change while the process runs: one Tools finds them once.)
-        key = (
-            sync.spec.model_dump_json(
-                include={"source_type", "git", "render", "default_namespace", "source_format"}
-            ),
-        )
-        if self._source is None or key != self._source_key:
-            timeout = parse_duration(sync.spec.override.api_server_timeout).total_seconds()
-            self._source = self._ports.source_factory(
-                self._ports.cluster, sync, self._ports.cache_dir, max(timeout, 30)
-            )
-            if key != self._source_key:
-                self._source_key = key
-                self._parsed = None
-        return self._source
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
