@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from e2e.kube import unique
+from e2e.rendersteps import wait_render_error
+from e2e.syncsteps import create_root_sync, errors_with_code, get_object, wait_state
 from syncd.render.kpt import KptLimits, render_kpt
 
 pytestmark = [
@@ -155,3 +158,52 @@ def test_a_module_reached_through_a_symlink_out_of_the_package_is_refused(wasm_m
 
     [error] = output.errors
     assert "outside the package root" in error.message
+
+
+def _wasm_repo(git_repo_factory, git_http, module: Path):
+    repo = git_repo_factory(git_http)
+    sha = repo.commit(
+        {
+            "pkg/Kptfile": (
+                "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata: {name: pkg}\n"
+                "pipeline:\n  mutators:\n  - exec: fn.wasm\n"
+            ),
+            "pkg/fn.wasm": module.read_bytes(),
+            "pkg/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: wasm-cm}\n",
+        },
+        "wasm package",
+    )
+    return repo, sha
+
+
+def test_a_runaway_or_prying_function_fails_only_its_own_sync(
+    admin, request, syncd_controller, git_http, git_repo_factory, *, wasm_modules
+):
+    failing = {}
+    for name in ("loop", "readfile"):
+        repo, sha = _wasm_repo(git_repo_factory, git_http, wasm_modules[name])
+        sync = create_root_sync(
+            admin, request, repo=git_http.repo_url(repo.name), git={"dir": "pkg"}
+        )
+        failing[name] = (sync, sha)
+    healthy_repo = git_repo_factory(git_http)
+    healthy_cm = unique("healthy")
+    healthy_sha = healthy_repo.commit(
+        {"cm.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {healthy_cm}}}\n"}, "cm"
+    )
+    healthy = create_root_sync(
+        admin,
+        request,
+        repo=git_http.repo_url(healthy_repo.name),
+        cleanup=[f"/api/v1/namespaces/default/configmaps/{healthy_cm}"],
+    )
+
+    loop_sync, loop_sha = failing["loop"]
+    (error,) = errors_with_code(wait_render_error(admin, loop_sync, loop_sha)["status"], "SD1068")
+    assert "fuel limit" in error["message"], error
+    read_sync, read_sha = failing["readfile"]
+    (error,) = errors_with_code(wait_render_error(admin, read_sync, read_sha)["status"], "SD1068")
+    assert "open failed" in error["message"], error
+    assert "root:" not in error["message"]
+    wait_state(admin, healthy, healthy_sha, "Synced")
+    assert get_object(admin, "/api/v1/namespaces/default/configmaps/wasm-cm") is None
