@@ -33,7 +33,7 @@ returned in `ValidationResult.rejected` so that they are never pruned.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -97,7 +97,7 @@ def validate(manifests: Iterable[Manifest], *, scope: ScopeRules) -> ValidationR
             rejected.add(placed.ref)
             continue
         checked.append(placed)
-    unique, duplicate_errors = _drop_duplicates(checked)
+    unique, duplicate_errors = drop_duplicates(checked)
     errors.extend(duplicate_errors)
     rejected.update(err.resources[0].ref for err in duplicate_errors)
     return ValidationResult(manifests=unique, errors=tuple(errors), rejected=frozenset(rejected))
@@ -232,9 +232,13 @@ def _is_label(value: str) -> bool:
     return len(value) <= LABEL_MAX and DNS1123_LABEL.fullmatch(value) is not None
 
 
-def _drop_duplicates(
-    manifests: list[Manifest],
+def drop_duplicates(
+    manifests: Sequence[Manifest],
 ) -> tuple[tuple[Manifest, ...], list[SyncdError]]:
+    """The manifests declared once, and one SD1029 per object declared more than once.
+
+    The error names every file; no copy is kept, as syncd cannot know which is meant.
+    """
     by_ref: dict[ObjectRef, list[Manifest]] = {}
     for manifest in manifests:
         by_ref.setdefault(manifest.ref, []).append(manifest)

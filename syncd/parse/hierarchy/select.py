@@ -27,7 +27,6 @@ from collections.abc import Callable, Sequence
 
 from syncd.core.errors import ErrorCode, SyncdError
 from syncd.core.manifest import Manifest
-from syncd.core.refs import ObjectRef
 from syncd.parse.hierarchy.cluster_selection import cluster_labels, select_for_cluster
 from syncd.parse.hierarchy.names import (
     CLUSTER_NAME_SELECTOR_ANNOTATIONS,
@@ -37,9 +36,10 @@ from syncd.parse.hierarchy.names import (
     config_kind,
 )
 from syncd.parse.hierarchy.namespace_selection import spread_to_namespaces
-from syncd.parse.hierarchy.problems import object_error, objects_error
+from syncd.parse.hierarchy.problems import object_error
 from syncd.parse.hierarchy.results import SelectionResult
 from syncd.parse.hierarchy.selectors import read_selectors
+from syncd.parse.validate import drop_duplicates
 
 _SELECTION_KINDS = (ConfigKind.CLUSTER, ConfigKind.CLUSTER_SELECTOR, ConfigKind.NAMESPACE_SELECTOR)
 
@@ -109,22 +109,6 @@ def select_objects(
             selected, selectors=namespace_selectors, is_namespaced=is_namespaced
         )
         errors.extend(spread_errors)
-    unique, duplicate_errors = _drop_duplicates(selected)
+    unique, duplicate_errors = drop_duplicates(selected)
     errors.extend(duplicate_errors)
-    return SelectionResult(manifests=tuple(unique), errors=tuple(errors))
-
-
-def _drop_duplicates(manifests: list[Manifest]) -> tuple[list[Manifest], list[SyncdError]]:
-    by_ref: dict[ObjectRef, list[Manifest]] = {}
-    for manifest in manifests:
-        by_ref.setdefault(manifest.ref, []).append(manifest)
-    errors: list[SyncdError] = [
-        objects_error(
-            ErrorCode.DUPLICATE_OBJECT,
-            declared,
-            f"{ref} is declared {len(declared)} times (after inheritance and selection); keep one",
-        )
-        for ref, declared in by_ref.items()
-        if len(declared) > 1
-    ]
-    return [m for m in manifests if len(by_ref[m.ref]) == 1], errors
+    return SelectionResult(manifests=unique, errors=tuple(errors))
