@@ -17,6 +17,7 @@ directories are not walked, as the plain decoder skips them too.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Final
@@ -42,8 +43,11 @@ class Unit:
 def marker_of(directory: Path) -> RendererKind | None:
     """The renderer a directory's own files ask for, if any (kustomize wins, then Helm, kpt)."""
     for name, renderer in MARKERS:
-        path = directory / name
-        if path.is_file() and not path.is_symlink():
+        try:
+            info = os.lstat(directory / name)
+        except OSError:  # absent, or a path the OS refuses (too long, not a directory)
+            continue
+        if stat.S_ISREG(info.st_mode):
             return renderer
     return None
 
@@ -61,5 +65,12 @@ def find_units(package: Path, *, pinned: RendererKind | None = None) -> tuple[Un
             units.append(Unit(directory=str(relative), renderer=found))
             dirs[:] = []
             continue
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (here / d).is_symlink())
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not _is_link(here / d))
     return tuple(units)
+
+
+def _is_link(path: Path) -> bool:
+    try:
+        return stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:
+        return True  # unreadable: do not walk it (the plain decoder reports it)

@@ -23,7 +23,6 @@ from typing import Any, Final
 
 from syncd.core.errors import RenderError, SyncdError
 from syncd.core.limits import DecodeLimits
-from syncd.parse.decode import decode_text
 from syncd.parse.files import ManifestFile, find_manifest_files, read_text
 from syncd.parse.located import LocatedError
 from syncd.parse.text import display_path
@@ -174,12 +173,22 @@ def _read_kptfile(
     )
     if isinstance(text, SyncdError):
         return _wrap(directory, text)
-    decoded = decode_text(text, source_path=relative, limits=limits)
-    if decoded.errors:
-        return _wrap(directory, decoded.errors[0])
-    if len(decoded.manifests) != 1:
+    # Read as YAML, not as manifests: `kpt pkg init` marks the Kptfile local-config,
+    # which the manifest decoder would skip.
+    try:
+        documents = [
+            d.value
+            for d in yaml_documents(text, limits=limits, max_documents=2)
+            if d.value is not None
+        ]
+    except LocatedError as exc:
+        return RenderError(
+            f"kpt package {directory}: {display_path(relative)}:{exc.line}:{exc.column}: "
+            f"{exc.problem}"
+        )
+    if len(documents) != 1 or not isinstance(documents[0], dict):
         return RenderError(f"kpt package {directory}: the Kptfile must hold exactly one object")
-    return _copy(dict(decoded.manifests[0].body))
+    return _copy(documents[0])
 
 
 def _documents(

@@ -294,3 +294,14 @@ def test_no_kptfile_at_the_root_is_an_error(tmp_path):
 
     [error] = output.errors
     assert "no Kptfile" in error.message
+
+
+def test_a_kptfile_marked_local_config_as_kpt_pkg_init_writes_it_is_read(tmp_path):
+    marked = kptfile("app").replace(
+        "  name: app\n",
+        '  name: app\n  annotations:\n    config.kubernetes.io/local-config: "true"\n',
+    )
+    output = render(tmp_path, {"Kptfile": marked, "cm.yaml": CM.format(name="settings")})
+
+    assert output.errors == ()
+    assert [obj.body["metadata"]["name"] for obj in output.objects] == ["settings"]
