@@ -57,9 +57,12 @@ e2e: system venv tools ## e2e tests only
 cluster: system venv tools ## Start a local control plane and wait (Ctrl-C stops it)
 	$(PY) -m syncd.devenv cluster
 
+# `make demo EXAMPLE=kustomize`: which of examples/ the demo syncs (see examples/README.md).
+EXAMPLE ?= hello
+
 .PHONY: demo
-demo: system venv tools ## Run syncd's main job locally: control plane + Git server + examples/
-	$(PY) -m syncd.devenv demo
+demo: system venv tools ## Run syncd's main job locally: control plane + Git server + examples/EXAMPLE (default hello; or kustomize, helm, kpt, hierarchy)
+	$(PY) -m syncd.devenv demo --example $(EXAMPLE)
 
 .PHONY: fmt
 fmt: venv ## Format and autofix

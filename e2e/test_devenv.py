@@ -78,3 +78,24 @@ def test_demo_syncs_examples_follows_a_commit_and_stops_on_sigterm(
         out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0, out
     assert "[devenv] stopped in" in out
+
+
+def test_demo_names_the_examples_in_its_help_and_refuses_an_unknown_one() -> None:
+    run = [sys.executable, "-m", "syncd.devenv", "demo"]
+    helped = subprocess.run(
+        [*run, "--help"], cwd=REPO_ROOT, capture_output=True, text=True, check=False, timeout=60
+    )
+    assert helped.returncode == 0, helped.stderr
+    for name in ("hello", "kustomize", "helm", "kpt", "hierarchy"):
+        assert re.search(rf"^  {name}\s+\S", helped.stdout, re.MULTILINE), helped.stdout
+    refused = subprocess.run(
+        [*run, "--example", "nope"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert refused.returncode == 2
+    assert "no example named 'nope'" in refused.stdout
+    assert "hello, helm, hierarchy, kpt, kustomize" in refused.stdout

@@ -1,8 +1,9 @@
 """`python -m syncd.devenv`: the local environment for people (`make cluster`, `make demo`).
 
-`cluster` starts a control plane and waits; `demo` also serves `examples/`
-from a real Git server. Both print how to reach what they started, and stop
-everything on Ctrl-C or SIGTERM.
+`cluster` starts a control plane and waits; `demo` also serves one of
+`examples/` (`--example`, default hello) from a real Git server and syncs it.
+Both print how to reach what they started, and stop everything on Ctrl-C or
+SIGTERM.
 """
 
 from __future__ import annotations
@@ -18,11 +19,19 @@ from pathlib import Path
 from types import FrameType
 
 from syncd.devenv.controlplane import ControlPlane
-from syncd.devenv.demo import run_demo
-from syncd.devenv.gitrepo import GitRepo, read_tree
+from syncd.devenv.demo import (
+    DEFAULT_EXAMPLE,
+    ExampleError,
+    example_dir,
+    example_names,
+    example_summary,
+    push_example,
+    run_demo,
+)
+from syncd.devenv.gitrepo import GitRepo
 from syncd.devenv.gitserver import GitHttpServer
 from syncd.devenv.proc import ServerError
-from syncd.devenv.tools import REPO_ROOT, locate_tools
+from syncd.devenv.tools import locate_tools
 
 
 def _say(text: str) -> None:
@@ -93,12 +102,13 @@ def cmd_cluster(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Sync examples/ from a real Git server with `syncd run`, follow a commit, then wait."""
-    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="syncd-demo-"))
-    examples = REPO_ROOT / "examples" / args.example
-    if not examples.is_dir():
-        _say(f"[devenv] no example named {args.example!r} under {examples.parent}")
+    """Sync an example from a real Git server with `syncd run` (hello: follow a commit), wait."""
+    try:
+        example_dir(args.example)
+    except ExampleError as exc:
+        _say(f"[devenv] {exc}")
         return 2
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="syncd-demo-"))
     with _stop_on_signals() as stop:
         plane = _start_plane(workdir)
         git_root = workdir / "git"
@@ -106,13 +116,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         try:
             with GitHttpServer(git_root) as server:
                 repo = GitRepo.create(git_root, "examples")
-                sha = repo.commit(
-                    {f"{args.example}/{k}": v for k, v in read_tree(examples).items()},
-                    f"Add examples/{args.example}",
-                )
+                sha = push_example(repo, args.example)
                 _show_plane(plane)
                 _say(f"  git repo:   {server.repo_url('examples')} (branch main, {sha[:7]})")
-                _say(f"  directory:  {args.example}/")
+                _say(f"  example:    examples/{args.example}/ (its RootSync: root-sync.yaml)")
                 syncd = run_demo(
                     plane,
                     repo,
@@ -122,6 +129,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                     say=_say,
                 )
                 try:
+                    _say(f"  status:     syncd status --resources --kubeconfig {plane.kubeconfig}")
                     _say(f"[demo] edit {repo.work_path} and `git commit` + `git push` to see more")
                     _wait(stop, once=args.once)
                 finally:
@@ -132,6 +140,27 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+DEMO_HELP = "sync one of examples/ from Git into a local cluster (make demo EXAMPLE=...)"
+
+
+def _demo_description() -> str:
+    rows = "\n".join(f"  {name:<10} {example_summary(name)}" for name in example_names())
+    return f"""\
+Start a local control plane and a Git server on 127.0.0.1, commit
+examples/EXAMPLE/ to the server, install syncd's CRDs, start `syncd run`
+(with the built kustomize and helm), create the RootSync in
+examples/EXAMPLE/root-sync.yaml pointed at the server, wait until it is
+Synced and show what it applied. For hello it then commits a change and
+shows the cluster follow. It keeps running until Ctrl-C (or --once).
+
+examples:
+{rows}
+
+  make demo EXAMPLE=kustomize
+  python -m syncd.devenv demo --example helm
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Arguments of `python -m syncd.devenv`."""
     parser = argparse.ArgumentParser(
@@ -139,17 +168,28 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run syncd's local environment: a real control plane on 127.0.0.1.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, handler, helptext in (
-        ("cluster", cmd_cluster, "start a control plane and wait (make cluster)"),
-        ("demo", cmd_demo, "sync examples/ from Git into a local cluster (make demo)"),
+    for name, handler, helptext, description in (
+        ("cluster", cmd_cluster, "start a control plane and wait (make cluster)", None),
+        ("demo", cmd_demo, DEMO_HELP, _demo_description()),
     ):
-        sub = commands.add_parser(name, help=helptext, description=helptext)
+        sub = commands.add_parser(
+            name,
+            help=helptext,
+            description=description or helptext,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         sub.add_argument("--workdir", help="where to keep state (default: a new temp dir)")
         sub.add_argument(
             "--once", action="store_true", help="start, print how to reach it, then stop"
         )
         if name == "demo":
-            sub.add_argument("--example", default="hello", help="directory under examples/")
+            sub.add_argument(
+                "--example",
+                default=DEFAULT_EXAMPLE,
+                metavar="EXAMPLE",
+                help=f"which example to sync (default {DEFAULT_EXAMPLE}): "
+                + ", ".join(example_names()),
+            )
         sub.set_defaults(handler=handler)
     return parser
 
@@ -162,6 +202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ServerError as exc:
         _say(f"[devenv] error: {exc}")
         return 1
+    except ExampleError as exc:
+        _say(f"[devenv] error: {exc}")
+        return 2
     return code
 
 

@@ -1,12 +1,20 @@
-"""The demo's main job: install syncd's CRDs, run `syncd run`, create a RootSync, follow Git.
+"""The demo's main job: install syncd's CRDs, run `syncd run`, sync an example from Git.
 
-Used by `python -m syncd.devenv demo` (`make demo`). Every step talks to the
-real local control plane and the real Git server; `syncd run` is the real
-controller process.
+Used by `python -m syncd.devenv demo [--example NAME]` (`make demo
+EXAMPLE=NAME`) and by the e2e test of the examples, so both take the same
+steps. Every step talks to the real local control plane and the real Git
+server; `syncd run` is the real controller process, given the built
+kustomize and helm.
+
+An example is a directory under `examples/` holding a `root-sync.yaml`: the
+RootSync the demo creates. The example is committed under `<name>/` in the
+demo's repository, so the file's `spec.git.dir` holds as written; only
+`spec.git.repo` (and the poll period) are replaced by the local server's.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,13 +24,82 @@ from typing import Any
 
 import yaml
 
+from syncd.api.models import parse_root_sync
+from syncd.core.errors import SyncSpecError
 from syncd.devenv.controlplane import ControlPlane
-from syncd.devenv.gitrepo import GitRepo
+from syncd.devenv.gitrepo import GitRepo, read_tree
 from syncd.devenv.proc import ManagedProcess, ServerError, wait_until
 from syncd.devenv.tools import REPO_ROOT
 
 SYSTEM_NS = "syncd-system"
 CRD_DIR = REPO_ROOT / "manifests" / "crds"
+EXAMPLES_DIR = REPO_ROOT / "examples"
+ROOT_SYNC_FILE = "root-sync.yaml"
+DEFAULT_EXAMPLE = "hello"
+DEMO_PERIOD = "2s"
+LOCAL_CONFIG = "config.kubernetes.io/local-config"
+MANAGED_BY = "app.kubernetes.io/managed-by=syncd"
+ROOT_SYNCS = f"/apis/syncd.dev/v1beta1/namespaces/{SYSTEM_NS}/rootsyncs"
+RESOURCE_GROUPS = f"/apis/syncd.dev/v1beta1/namespaces/{SYSTEM_NS}/resourcegroups"
+
+
+class ExampleError(ValueError):
+    """An example does not exist, or its root-sync.yaml is not a valid RootSync."""
+
+
+def example_names() -> list[str]:
+    """The examples: directories under examples/ holding a root-sync.yaml, sorted."""
+    return sorted(path.parent.name for path in EXAMPLES_DIR.glob(f"*/{ROOT_SYNC_FILE}"))
+
+
+def example_dir(name: str) -> Path:
+    """`examples/<name>`; ExampleError listing the examples when there is none."""
+    names = example_names()
+    if name not in names:
+        raise ExampleError(
+            f"no example named {name!r} under {EXAMPLES_DIR}; the examples are: {', '.join(names)}"
+        )
+    return EXAMPLES_DIR / name
+
+
+def example_summary(name: str) -> str:
+    """What the example shows: its README's heading, without the leading `# <name>: `."""
+    readme = EXAMPLES_DIR / name / "README.md"
+    heading = readme.read_text().splitlines()[0] if readme.is_file() else ""
+    return heading.lstrip("# ").removeprefix(f"{name}:").strip()
+
+
+def root_sync_for(
+    example: str, *, repo_url: str, name: str | None = None, period: str = DEMO_PERIOD
+) -> dict[str, Any]:
+    """The example's RootSync, pointed at `repo_url`; `name` replaces its name if given."""
+    path = example_dir(example) / ROOT_SYNC_FILE
+    body = yaml.safe_load(path.read_text())
+    if not isinstance(body, dict) or not isinstance((body.get("spec") or {}).get("git"), dict):
+        raise ExampleError(f"{path}: not a RootSync with a spec.git block")
+    metadata = body.setdefault("metadata", {})
+    metadata["namespace"] = SYSTEM_NS
+    if name is not None:
+        metadata["name"] = name
+    # The marker that keeps the file out of its own package means nothing on the cluster.
+    annotations = {
+        k: v for k, v in (metadata.get("annotations") or {}).items() if k != LOCAL_CONFIG
+    }
+    metadata.pop("annotations", None)
+    if annotations:
+        metadata["annotations"] = annotations
+    body["spec"]["git"].update(repo=repo_url, branch="main", period=period)
+    try:
+        parse_root_sync(body)
+    except SyncSpecError as exc:
+        raise ExampleError(f"{path}: {exc}") from None
+    return body
+
+
+def push_example(repo: GitRepo, example: str) -> str:
+    """Commit `examples/<example>` under `<example>/` in `repo` and push it; return the sha."""
+    files = {f"{example}/{rel}": data for rel, data in read_tree(example_dir(example)).items()}
+    return repo.commit(files, f"Add examples/{example}")
 
 
 def install_crds(plane: ControlPlane) -> None:
@@ -48,13 +125,15 @@ def install_crds(plane: ControlPlane) -> None:
 
 
 def start_syncd(plane: ControlPlane, workdir: Path) -> ManagedProcess:
-    """Start `syncd run` against the local control plane, logging to a file."""
+    """Start `syncd run` against the local control plane with the built tools, logging to a file."""
     env = {
         **os.environ,
         "SYNCD_KUBECONFIG": str(plane.kubeconfig),
         "SYNCD_NAMESPACE": SYSTEM_NS,
         "SYNCD_LOG_FORMAT": "console",
         "SYNCD_CACHE_DIR": str(workdir / "source-cache"),
+        "SYNCD_KUSTOMIZE": str(plane.tools.kustomize),
+        "SYNCD_HELM": str(plane.tools.helm),
     }
     proc = ManagedProcess(
         name="syncd",
@@ -66,18 +145,36 @@ def start_syncd(plane: ControlPlane, workdir: Path) -> ManagedProcess:
     return proc.start()
 
 
-def create_root_sync(plane: ControlPlane, *, repo_url: str, directory: str) -> None:
-    """Create (or update) the RootSync `root` that follows `repo_url`."""
-    body: dict[str, Any] = {
-        "apiVersion": "syncd.dev/v1beta1",
-        "kind": "RootSync",
-        "metadata": {"name": "root", "namespace": SYSTEM_NS},
-        "spec": {"git": {"repo": repo_url, "branch": "main", "dir": directory, "period": "2s"}},
-    }
-    url = f"/apis/syncd.dev/v1beta1/namespaces/{SYSTEM_NS}/rootsyncs/root"
+def create_root_sync(plane: ControlPlane, body: dict[str, Any]) -> None:
+    """Create (or update) the RootSync `body`."""
+    url = f"{ROOT_SYNCS}/{body['metadata']['name']}"
     resp = plane.http().apply(url, body, manager="syncd-demo", force=True)
     if resp.status not in (200, 201):
         raise ServerError(f"creating the RootSync failed: {resp.status} {resp.text}")
+
+
+def create_example_sync(
+    plane: ControlPlane,
+    example: str,
+    *,
+    repo_url: str,
+    say: Callable[[str], None],
+    name: str | None = None,
+) -> str:
+    """Create the example's RootSync against `repo_url`; return the RootSync's name."""
+    body = root_sync_for(example, repo_url=repo_url, name=name)
+    spec = body["spec"]
+    options = [f"sourceFormat {spec['sourceFormat']}"] if "sourceFormat" in spec else []
+    if spec.get("render"):
+        options.append("render " + json.dumps(spec["render"], separators=(",", ":")))
+    shown = f" ({'; '.join(options)})" if options else ""
+    sync_name = str(body["metadata"]["name"])
+    say(
+        f"[demo] creating RootSync {SYSTEM_NS}/{sync_name} -> {repo_url} "
+        f"dir {spec['git']['dir']}/{shown}"
+    )
+    create_root_sync(plane, body)
+    return sync_name
 
 
 def kubectl(plane: ControlPlane, *args: str) -> str:
@@ -89,11 +186,16 @@ def kubectl(plane: ControlPlane, *args: str) -> str:
 
 
 def wait_for_commit(
-    plane: ControlPlane, commit: str, syncd: ManagedProcess, *, timeout: float = 120.0
+    plane: ControlPlane,
+    commit: str,
+    syncd: ManagedProcess,
+    *,
+    name: str = "root",
+    timeout: float = 120.0,
 ) -> None:
-    """Poll until the RootSync is Ready at `commit`."""
+    """Poll until the RootSync `name` is Ready at `commit`."""
     admin = plane.http()
-    url = f"/apis/syncd.dev/v1beta1/namespaces/{SYSTEM_NS}/rootsyncs/root"
+    url = f"{ROOT_SYNCS}/{name}"
 
     def ready() -> bool:
         syncd.check_alive()
@@ -102,7 +204,46 @@ def wait_for_commit(
         is_ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
         return is_ready and status.get("lastSyncedCommit") == commit
 
-    wait_until(ready, timeout=timeout, what=f"RootSync root Ready at {commit[:7]}", interval=0.5)
+    wait_until(ready, timeout=timeout, what=f"RootSync {name} Ready at {commit[:7]}", interval=0.5)
+
+
+def inventory(plane: ControlPlane, name: str) -> list[dict[str, str]]:
+    """The objects the RootSync `name` manages, from its ResourceGroup's spec.resources."""
+    resp = plane.http().get(f"{RESOURCE_GROUPS}/{name}")
+    if resp.status != 200:
+        raise ServerError(f"reading the ResourceGroup {name} failed: {resp.status} {resp.text}")
+    entries: list[dict[str, str]] = (resp.json().get("spec") or {}).get("resources") or []
+    return entries
+
+
+def show_synced(plane: ControlPlane, name: str, say: Callable[[str], None]) -> None:
+    """Print `kubectl get rootsync` and each kind the sync applied, as kubectl shows it."""
+    say(f"$ kubectl get rootsync -n {SYSTEM_NS}")
+    say(kubectl(plane, "get", "rootsync", "-n", SYSTEM_NS).rstrip())
+    kinds = sorted(
+        {
+            e["kind"].lower() + (f".{e['group']}" if e.get("group") else "")
+            for e in inventory(plane, name)
+        }
+    )
+    say(f"$ kubectl get {','.join(kinds)} -A -l {MANAGED_BY}")
+    say(kubectl(plane, "get", ",".join(kinds), "-A", "-l", MANAGED_BY).rstrip())
+
+
+def follow_a_commit(
+    plane: ControlPlane, repo: GitRepo, syncd: ManagedProcess, say: Callable[[str], None]
+) -> None:
+    """Commit a new greeting to the hello example and show the cluster follow it."""
+    config = repo.work_path / DEFAULT_EXAMPLE / "config.yaml"
+    changed = config.read_text().replace("Hello from Git", "Hello again, from a new commit")
+    second = repo.commit({f"{DEFAULT_EXAMPLE}/config.yaml": changed}, "Change the greeting")
+    say(f"[demo] committed {second[:7]}: a new greeting; waiting for the cluster to follow")
+    wait_for_commit(plane, second, syncd)
+    say(f"$ kubectl get rootsync -n {SYSTEM_NS}")
+    say(kubectl(plane, "get", "rootsync", "-n", SYSTEM_NS).rstrip())
+    say(f"$ kubectl get configmap greeting -n {DEFAULT_EXAMPLE} -o jsonpath='{{.data.message}}'")
+    jsonpath = "jsonpath={.data.message}"
+    say(kubectl(plane, "get", "configmap", "greeting", "-n", DEFAULT_EXAMPLE, "-o", jsonpath))
 
 
 def run_demo(
@@ -114,30 +255,19 @@ def run_demo(
     workdir: Path,
     say: Callable[[str], None],
 ) -> ManagedProcess:
-    """Sync `examples/<example>` from Git, then commit a change and follow it."""
+    """Sync the example already pushed to `repo`; for hello, also follow a second commit."""
     say("[demo] installing syncd's CRDs (RootSync, RepoSync, ResourceGroup)")
     install_crds(plane)
     say("[demo] starting `syncd run` (log: " + str(workdir / "syncd.log") + ")")
     syncd = start_syncd(plane, workdir)
-    say(f"[demo] creating RootSync syncd-system/root -> {repo_url} dir {example}/")
-    create_root_sync(plane, repo_url=repo_url, directory=example)
-    first = repo.head()
-    wait_for_commit(plane, first, syncd)
-    say("$ kubectl get rootsync -n syncd-system")
-    say(kubectl(plane, "get", "rootsync", "-n", SYSTEM_NS).rstrip())
-    say(f"$ kubectl get configmap,deployment -n {example}")
-    say(kubectl(plane, "get", "configmap,deployment", "-n", example).rstrip())
-    config = repo.work_path / example / "config.yaml"
-    changed = config.read_text().replace("Hello from Git", "Hello again, from a new commit")
-    second = repo.commit({f"{example}/config.yaml": changed}, "Change the greeting")
-    say(f"[demo] committed {second[:7]}: a new greeting; waiting for the cluster to follow")
-    wait_for_commit(plane, second, syncd)
-    say("$ kubectl get rootsync -n syncd-system")
-    say(kubectl(plane, "get", "rootsync", "-n", SYSTEM_NS).rstrip())
-    say(f"$ kubectl get configmap greeting -n {example} -o jsonpath='{{.data.message}}'")
-    say(
-        kubectl(
-            plane, "get", "configmap", "greeting", "-n", example, "-o", "jsonpath={.data.message}"
-        )
-    )
+    try:
+        name = create_example_sync(plane, example, repo_url=repo_url, say=say)
+        wait_for_commit(plane, repo.head(), syncd, name=name)
+        show_synced(plane, name, say)
+        if example == DEFAULT_EXAMPLE:
+            follow_a_commit(plane, repo, syncd, say)
+    except BaseException:
+        say(f"[demo] syncd's log: {workdir / 'syncd.log'}")
+        syncd.stop(timeout=30)
+        raise
     return syncd
