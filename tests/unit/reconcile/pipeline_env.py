@@ -21,6 +21,8 @@ from syncd.inventory.store import InventoryStore
 from syncd.reconcile.pipeline import Pipeline, PipelinePorts
 from syncd.reconcile.sources import SourceFactory
 from syncd.reconcile.worker import TriggerReason
+from syncd.render.stage import PackageRenderer
+from syncd.render.tools import Tools
 from syncd.status.writer import previous_status
 from syncd.testing.clock import FakeClock
 from syncd.testing.fake_cluster import FakeCluster
@@ -132,5 +134,9 @@ def make_pipeline(
         cache_dir=cache_dir,
         stop=stop or threading.Event(),
         source_factory=factory,
+        # No renderer binaries: unit tests never depend on what PATH holds.
+        renderer=PackageRenderer(
+            tools=Tools(kustomize=cache_dir / "no-kustomize", helm=cache_dir / "no-helm")
+        ),
     )
     return Pipeline(SYNC, ports=ports, latest=latest or (lambda: cluster.peek(REF)))
