@@ -17,9 +17,10 @@ names, kinds and paths from the package, and none of them may break a line.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -30,19 +31,17 @@ from syncd.api.models import (
     parse_repo_sync,
     parse_root_sync,
 )
-from syncd.api.spec import SourceFormat
 from syncd.cluster.client import KubeClient
 from syncd.cluster.config import load_connection
 from syncd.core.errors import ClusterError, SyncdError, SyncSpecError
 from syncd.core.limits import DEPTH_CEILING, DecodeLimits
-from syncd.core.ordering import OrderResult, apply_waves
+from syncd.core.ordering import OrderResult
 from syncd.core.render import RenderedBundle, RenderOptions
-from syncd.core.results import ValidationResult
 from syncd.core.sync import SYNCD_GROUP
 from syncd.parse.decode import decode_text
-from syncd.parse.hierarchy.layout import read_layout
 from syncd.parse.text import display_path, escape_unsafe
-from syncd.parse.validate import ScopeRules, validate
+from syncd.reconcile.parsing import ReadOptions, options_of, read_rendered
+from syncd.reconcile.reporting import Parsed
 from syncd.render.stage import PackageRenderer, RenderRequest
 from syncd.render.tools import HELM_SETTING, KUSTOMIZE_SETTING, Tools
 
@@ -92,22 +91,25 @@ NAMESPACED: Final = frozenset(
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Package:
-    """A directory as the controller would see it."""
+    """A directory as the controller would see it: rendered, then read as one commit."""
 
     bundle: RenderedBundle
-    layout_errors: tuple[SyncdError, ...]
-    validation: ValidationResult
-    order: OrderResult
+    parsed: Parsed
+
+    @property
+    def order(self) -> OrderResult:
+        """The apply waves."""
+        return self.parsed.order
 
     @property
     def errors(self) -> tuple[SyncdError, ...]:
         """Every coded error, in pipeline order."""
+        parsed = self.parsed
         return (
-            self.bundle.decode_errors
-            + self.bundle.render_errors
-            + self.layout_errors
-            + self.validation.errors
-            + self.order.errors
+            parsed.parse_errors
+            + parsed.render_errors
+            + parsed.validation.errors
+            + parsed.order.errors
         )
 
 
@@ -181,15 +183,16 @@ def _positive(value: str) -> int:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReadSettings:
-    """How to read a package: the controller's render options, namespace and tools."""
+    """How to read a package: the controller's read options, and the tools and checkout."""
 
-    options: RenderOptions
-    default_namespace: str = "default"
+    options: ReadOptions = field(
+        default_factory=lambda: ReadOptions(
+            render=RenderOptions(), default_namespace=ROOT_DEFAULT_NAMESPACE
+        )
+    )
     tools: Tools | None = None
     root: Path | None = None
     """The checkout the package lies in (default: the nearest ancestor holding `.git`)."""
-    hierarchy: bool = False
-    cluster_name: str = ""
 
 
 def checkout_root(directory: Path) -> Path:
@@ -209,36 +212,23 @@ def load_package(
     settings: ReadSettings | None = None,
 ) -> Package:
     """Render, validate and order `directory` like one controller run does."""
-    settings = settings or ReadSettings(options=RenderOptions())
+    settings = settings or ReadSettings()
     tools = settings.tools or Tools(
         kustomize=_env_path(KUSTOMIZE_SETTING), helm=_env_path(HELM_SETTING)
     )
     renderer = PackageRenderer(tools=tools, decode_limits=limits or DecodeLimits())
+    options = settings.options
     bundle = renderer.render(
         RenderRequest(
             root=settings.root or checkout_root(directory),
             package=directory.resolve(),
-            options=settings.options,
-            default_namespace=settings.default_namespace,
+            options=options.render,
+            default_namespace=options.default_namespace,
             user_git=True,
         )
     )
-    layout = read_layout(
-        bundle.manifests,
-        hierarchy=settings.hierarchy,
-        cluster_name=settings.cluster_name,
-        is_namespaced=scope,
-    )
-    validation = validate(
-        layout.manifests,
-        scope=ScopeRules(is_namespaced=scope, default_namespace=settings.default_namespace),
-    )
-    return Package(
-        bundle=bundle,
-        layout_errors=layout.errors,
-        validation=validation,
-        order=apply_waves(validation.manifests),
-    )
+    parsed = read_rendered("", bundle, options=options, is_namespaced=scope)
+    return Package(bundle=bundle, parsed=parsed)
 
 
 def add_render_options(parser: argparse.ArgumentParser) -> None:
@@ -267,22 +257,19 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
 
 def read_settings_from(args: argparse.Namespace, *, limits: DecodeLimits) -> ReadSettings:
     """The ReadSettings the render options ask for; SyncSpecError for a bad `--sync` file."""
-    options, namespace, hierarchy = RenderOptions(), ROOT_DEFAULT_NAMESPACE, False
+    options = ReadSettings().options
     if args.sync is not None:
-        sync = _read_sync(args.sync, limits=limits)
-        options, namespace = sync.spec.render.options(), sync.default_namespace
-        hierarchy = isinstance(sync, RootSync) and sync.spec.source_format is SourceFormat.HIERARCHY
+        options = options_of(_read_sync(args.sync, limits=limits))
+    options = dataclasses.replace(
+        options,
+        default_namespace=args.default_namespace or options.default_namespace,
+        cluster_name=args.cluster_name,
+    )
     tools = Tools(
         kustomize=args.kustomize or _env_path(KUSTOMIZE_SETTING),
         helm=args.helm or _env_path(HELM_SETTING),
     )
-    return ReadSettings(
-        options=options,
-        default_namespace=args.default_namespace or namespace,
-        tools=tools,
-        hierarchy=hierarchy,
-        cluster_name=args.cluster_name,
-    )
+    return ReadSettings(options=options, tools=tools)
 
 
 def _read_sync(path: Path, *, limits: DecodeLimits) -> RootSync | RepoSync:

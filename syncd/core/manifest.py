@@ -43,6 +43,18 @@ class Manifest:
         value = self.metadata.get("labels")
         return value if isinstance(value, Mapping) else {}
 
+    def placed_in(self, namespace: str) -> Manifest:
+        """A copy whose body and identity name `namespace` (this one when they already do)."""
+        if self.ref.namespace == namespace and self.metadata.get("namespace") == namespace:
+            return self
+        body: dict[str, Any] = dict(self.body)
+        metadata = dict(self.metadata)
+        metadata["namespace"] = namespace
+        body["metadata"] = metadata
+        return Manifest(
+            ref=self.ref.with_namespace(namespace), body=body, source_path=self.source_path
+        )
+
     def annotation(self, key: str) -> str | None:
         """One annotation's value, or None."""
         value = self.annotations.get(key)

@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from syncd.core.errors import ErrorCode, ResourceRef, SourceContentError, SyncdError
 from syncd.core.manifest import Manifest
@@ -146,7 +146,7 @@ def _place(
                 f"{manifest.ref}: {manifest.ref.group_kind} is namespaced; set metadata.namespace",
                 manifest,
             )
-        return _with_namespace(manifest, default)
+        return manifest.placed_in(default)
     if namespaced is False and namespace:
         return _error(
             ErrorCode.ILLEGAL_NAMESPACE,
@@ -155,16 +155,6 @@ def _place(
             manifest,
         )
     return manifest
-
-
-def _with_namespace(manifest: Manifest, namespace: str) -> Manifest:
-    body: dict[str, Any] = dict(manifest.body)
-    metadata = dict(manifest.metadata)
-    metadata["namespace"] = namespace
-    body["metadata"] = metadata
-    return Manifest(
-        ref=manifest.ref.with_namespace(namespace), body=body, source_path=manifest.source_path
-    )
 
 
 def _name_error(manifest: Manifest) -> SyncdError | None:

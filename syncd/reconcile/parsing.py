@@ -15,12 +15,15 @@ cache for as long as the commit stays the same.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from syncd.api.models import RepoSync, RootSync
+from syncd.api.spec import SourceFormat
 from syncd.core.errors import ClusterError, UnknownKindError
 from syncd.core.ordering import apply_waves
 from syncd.core.ports import Cluster, SourceSnapshot
-from syncd.core.render import GitAccess, RenderOptions
+from syncd.core.render import GitAccess, RenderedBundle, RenderOptions
 from syncd.parse.hierarchy.layout import read_layout
 from syncd.parse.validate import ScopeRules, validate
 from syncd.reconcile.reporting import Parsed
@@ -38,6 +41,48 @@ class ReadOptions:
     """sourceFormat: hierarchy (Config Sync's cluster/, namespaces/, ... layout)."""
     cluster_name: str = ""
     """This cluster's name, for ClusterSelectors (SYNCD_CLUSTER_NAME)."""
+
+
+def options_of(
+    sync: RootSync | RepoSync, *, cluster_name: str = "", git: GitAccess | None = None
+) -> ReadOptions:
+    """How `sync` reads its commits (its spec's render options, default namespace and format)."""
+    hierarchy = isinstance(sync, RootSync) and sync.spec.source_format is SourceFormat.HIERARCHY
+    return ReadOptions(
+        render=sync.spec.render.options(),
+        default_namespace=sync.default_namespace,
+        git=git,
+        hierarchy=hierarchy,
+        cluster_name=cluster_name,
+    )
+
+
+def read_rendered(
+    commit: str,
+    bundle: RenderedBundle,
+    *,
+    options: ReadOptions,
+    is_namespaced: Callable[[str, str], bool | None],
+) -> Parsed:
+    """A rendered bundle's layout read, validated (namespaces defaulted) and ordered."""
+    layout = read_layout(
+        bundle.manifests,
+        hierarchy=options.hierarchy,
+        cluster_name=options.cluster_name,
+        is_namespaced=is_namespaced,
+    )
+    validation = validate(
+        layout.manifests,
+        scope=ScopeRules(is_namespaced=is_namespaced, default_namespace=options.default_namespace),
+    )
+    return Parsed(
+        commit=commit,
+        validation=validation,
+        parse_errors=bundle.decode_errors + layout.errors,
+        order=apply_waves(validation.manifests),
+        render_errors=bundle.render_errors,
+        rendering_message=bundle.message(),
+    )
 
 
 def parse_commit(
@@ -73,28 +118,11 @@ def parse_commit(
             failures.append(exc)
             return None
 
-    layout = read_layout(
-        bundle.manifests,
-        hierarchy=options.hierarchy,
-        cluster_name=options.cluster_name,
-        is_namespaced=is_namespaced,
-    )
-    validation = validate(
-        layout.manifests,
-        scope=ScopeRules(is_namespaced=is_namespaced, default_namespace=options.default_namespace),
-    )
+    parsed = read_rendered(commit, bundle, options=options, is_namespaced=is_namespaced)
     if failures:
         raise ClusterError(
             f"discovery failed while reading commit {commit[:12]}; it is read again next run: "
             f"{failures[0].message}",
             transient=True,
         )
-    order = apply_waves(validation.manifests)
-    return Parsed(
-        commit=commit,
-        validation=validation,
-        parse_errors=bundle.decode_errors + layout.errors,
-        order=order,
-        render_errors=bundle.render_errors,
-        rendering_message=bundle.message(),
-    )
+    return parsed

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from syncd.api.models import RootSync
-from syncd.api.spec import GitAuth, SecretReference, SourceFormat, SourceType
+from syncd.api.spec import GitAuth, SecretReference, SourceType
 from syncd.core.errors import SourceFetchError, SyncSpecError
 from syncd.core.ports import Cluster, Credentials, Source
 from syncd.core.refs import ObjectRef
 from syncd.core.render import GitAccess
-from syncd.reconcile.parsing import ReadOptions
+from syncd.reconcile.parsing import ReadOptions, options_of
 from syncd.source.git import GitSource, GitSourceOptions
 
 SourceFactory = Callable[[Cluster, RootSync, Path, float], Source]
@@ -103,10 +103,4 @@ def read_options(cluster: Cluster, sync: RootSync, *, cluster_name: str = "") ->
             credentials=credentials_for(cluster, sync),
             no_ssl_verify=git.no_ssl_verify,
         )
-    return ReadOptions(
-        render=sync.spec.render.options(),
-        default_namespace=sync.default_namespace,
-        git=access,
-        hierarchy=sync.spec.source_format is SourceFormat.HIERARCHY,
-        cluster_name=cluster_name,
-    )
+    return options_of(sync, cluster_name=cluster_name, git=access)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from syncd.core.errors import ErrorCode, SyncdError
 from syncd.core.manifest import Manifest
 from syncd.parse.hierarchy.names import NAMESPACE_SELECTOR_ANNOTATIONS, is_namespace
-from syncd.parse.hierarchy.problems import in_namespace, object_error
+from syncd.parse.hierarchy.problems import object_error
 from syncd.parse.hierarchy.selectors import DeclaredSelector, single_annotation
 
 
@@ -49,7 +49,7 @@ def spread_to_namespaces(
         if selector is None:
             continue
         chosen = sorted({ns.ref.name for ns in namespaces if selector.matches(ns.labels)})
-        out.extend(in_namespace(manifest, namespace) for namespace in chosen)
+        out.extend(manifest.placed_in(namespace) for namespace in chosen)
     return out, errors
 
 

@@ -9,7 +9,6 @@ a new body (its `source_path` stays the declaring file).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from syncd.core.errors import ErrorCode, ResourceRef, SourceContentError
 from syncd.core.manifest import Manifest
@@ -38,16 +37,3 @@ def objects_error(code: ErrorCode, manifests: Iterable[Manifest], text: str) -> 
 def path_error(code: ErrorCode, path: str, text: str) -> SourceContentError:
     """An error about a file or directory rather than one object."""
     return SourceContentError(f"{path}: {text}", code=code)
-
-
-def in_namespace(manifest: Manifest, namespace: str) -> Manifest:
-    """A copy of `manifest` whose body and identity name `namespace`."""
-    if manifest.ref.namespace == namespace and manifest.metadata.get("namespace") == namespace:
-        return manifest
-    body: dict[str, Any] = dict(manifest.body)
-    metadata = dict(manifest.metadata)
-    metadata["namespace"] = namespace
-    body["metadata"] = metadata
-    return Manifest(
-        ref=manifest.ref.with_namespace(namespace), body=body, source_path=manifest.source_path
-    )

@@ -32,7 +32,7 @@ from syncd.core.refs import ObjectRef
 from syncd.parse.hierarchy.config import check_repos, read_hierarchy_configs
 from syncd.parse.hierarchy.names import NAMESPACE_SELECTOR_ANNOTATIONS, ConfigKind
 from syncd.parse.hierarchy.placement import base_name, directory_of, place
-from syncd.parse.hierarchy.problems import in_namespace, object_error, objects_error
+from syncd.parse.hierarchy.problems import object_error, objects_error
 from syncd.parse.hierarchy.results import HierarchyResult
 from syncd.parse.hierarchy.selectors import DeclaredSelector, read_selectors, single_annotation
 
@@ -85,7 +85,7 @@ def read_hierarchy(
             if error is not None:
                 errors.append(error)
             if kept:
-                out.append(in_namespace(manifest, base_name(directory)))
+                out.append(manifest.placed_in(base_name(directory)))
     return HierarchyResult(
         manifests=tuple(out),
         errors=tuple(_unique(errors)),

@@ -130,14 +130,4 @@ def parse_resource_list(output: bytes, *, limits: int) -> FunctionOutcome | str:
     items = body.get("items") or []
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         return "its output's items are not a list of objects"
-    results: list[Result] = []
-    raw = body.get("results")
-    for entry in raw if isinstance(raw, list) else []:
-        if isinstance(entry, dict):
-            results.append(
-                Result(
-                    severity=str(entry.get("severity") or "info"),
-                    message=str(entry.get("message") or ""),
-                )
-            )
-    return FunctionOutcome(items=items, results=tuple(results))
+    return FunctionOutcome(items=items, results=Result.list_of(body.get("results")))

@@ -125,6 +125,18 @@ class Result:
         """Whether the result fails the render."""
         return self.severity == "error"
 
+    @classmethod
+    def list_of(cls, raw: object) -> tuple[Result, ...]:
+        """The results a ResourceList's `results` holds; non-mappings skipped, default info."""
+        return tuple(
+            cls(
+                severity=str(entry.get("severity") or "info"),
+                message=str(entry.get("message") or ""),
+            )
+            for entry in (raw if isinstance(raw, list) else [])
+            if isinstance(entry, dict)
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FunctionOutcome:

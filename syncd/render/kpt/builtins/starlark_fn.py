@@ -84,14 +84,4 @@ def _outcome(result: object) -> FunctionOutcome:
     items = result.get("items")
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         return failure("ctx.resource_list['items'] must be a list of mappings")
-    results: list[Result] = []
-    raw = result.get("results")
-    for entry in raw if isinstance(raw, list) else []:
-        if isinstance(entry, dict):
-            results.append(
-                Result(
-                    severity=str(entry.get("severity") or "info"),
-                    message=str(entry.get("message") or ""),
-                )
-            )
-    return FunctionOutcome(items=items, results=tuple(results))
+    return FunctionOutcome(items=items, results=Result.list_of(result.get("results")))
