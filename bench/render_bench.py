@@ -163,8 +163,8 @@ def run_round(
 def table(scenario: RenderScenario, order: Sequence[str], results: Results) -> str:
     """The phase table, then each contender's time split."""
     title = (
-        f"cold: kustomize package of {scenario.objects} ConfigMaps ({scenario.files} base "
-        "files; overlay: namespace, labels, patch) into an empty namespace"
+        f"cold: kustomize package of {scenario.objects} ConfigMaps ({scenario.files} base file(s); "
+        "overlay: namespace, labels, patch) into an empty namespace"
     )
     text = render_table(
         title=title,
@@ -208,6 +208,38 @@ def summary_json(
     }
 
 
+def run_rounds(
+    args: argparse.Namespace,
+    *,
+    plane: ControlPlane,
+    tools: Tools,
+    scenario: RenderScenario,
+    tmp: Path,
+    contenders: list[Contender],
+) -> tuple[list[dict[str, Results]], list[Entry]]:
+    """Every round (fresh contenders, namespaces and packages), its table printed as it ends.
+
+    Built contenders are added to `contenders` as they are made, so that the
+    caller closes them even when a round raises.
+    """
+    admin = plane.http()
+    server_pids = {p.name: p.pid for p in plane.processes}
+    rounds: list[dict[str, Results]] = []
+    every_entry: list[Entry] = []
+    for index in range(args.rounds):
+        taking_part = rounds_mod.round_order(args.only, index)
+        built = build_contenders(taking_part, plane, tools, args.concurrency)
+        contenders.extend(built)
+        entries = prepare(built, admin, scenario, tmp, index + 1)
+        every_entry.extend(entries)
+        names = ", ".join(e.contender.name for e in entries)
+        print(f"round {index + 1} of {args.rounds}: {names}\n")
+        results = run_round(entries, admin=admin, scenario=scenario, server_pids=server_pids)
+        rounds.append({COLD: results})
+        print(table(scenario, args.only, results), end="\n\n", flush=True)
+    return rounds, every_entry
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; 0 if every contender verified in every round, else 1."""
     args = parse_args(argv)
@@ -232,27 +264,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"scenario: kustomize package, {scenario.objects} ConfigMaps in {scenario.files} "
             f"base files, one overlay; concurrency {args.concurrency} (kustomize+raw and syncd)\n"
         )
-        server_pids = {p.name: p.pid for p in plane.processes}
-        rounds: list[dict[str, Results]] = []
-        every_entry: list[Entry] = []
-        for index in range(args.rounds):
-            taking_part = rounds_mod.round_order(args.only, index)
-            built = build_contenders(taking_part, plane, tools, args.concurrency)
-            contenders.extend(built)
-            entries = prepare(built, admin, scenario, tmp, index + 1)
-            every_entry.extend(entries)
-            names = ", ".join(e.contender.name for e in entries)
-            print(f"round {index + 1} of {args.rounds}: {names}\n")
-            results = run_round(entries, admin=admin, scenario=scenario, server_pids=server_pids)
-            rounds.append({COLD: results})
-            print(table(scenario, args.only, results), end="\n\n", flush=True)
+        rounds, every_entry = run_rounds(
+            args, plane=plane, tools=tools, scenario=scenario, tmp=tmp, contenders=contenders
+        )
+        by_round = [render_goal.evaluate(r[COLD])["ratio"] for r in rounds]
         median = rounds_mod.median_results(rounds).get(COLD, {})
         if args.rounds > 1:
             print(f"==== the median of {args.rounds} rounds ====\n")
-            print(table(scenario, args.only, median), end="\n\n")
+            print(table(scenario, args.only, median))
+            print(f"  {render_goal.round_ratios(by_round)}", end="\n\n")
         summary = summary_json(
             header=header, args=args, scenario=scenario, entries=every_entry, results=median
         )
+        summary["ratio_by_round"] = by_round
         print(render_goal.render(summary["goal"]), end="\n\n")
         print("BENCH_RESULT " + json.dumps(summary))
         ok = summary["ok"]

@@ -7,7 +7,7 @@ client, in the same run. The goal is `None` (n/a) unless both ran and verified.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from bench.goals import Timed, ratio
@@ -43,6 +43,12 @@ def render(goal: Mapping[str, Any]) -> str:
         f"{'cold: syncd/kustomize+raw':<34}{seen:<12}{target:<14}{verdict}",
     ]
     return "\n".join(lines)
+
+
+def round_ratios(ratios: Sequence[float | None]) -> str:
+    """Each round's own syncd/kustomize+raw ratio (the median table pairs medians instead)."""
+    shown = ", ".join("n/a" if r is None else f"{r:.2f}x" for r in ratios)
+    return f"syncd/kustomize+raw within each round: {shown}"
 
 
 def split_line(name: str, split: Mapping[str, float], seconds: float | None) -> str:

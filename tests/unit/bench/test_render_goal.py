@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bench.kustomize_package import RenderScenario, write_package
 from bench.render_bench import slug
-from bench.render_goal import evaluate, render, split_line
+from bench.render_goal import evaluate, render, round_ratios, split_line
 from bench.report import PhaseResult
 from bench.syncd_render_contender import PackageSource
 
@@ -62,3 +62,7 @@ def test_the_package_revision_covers_the_base_too(tmp_path: Path) -> None:
     base_file = tmp_path / "pkg" / "base" / "cms-001.yaml"
     base_file.write_text(base_file.read_text().replace("v1", "v3"))
     assert source.resolve() != first
+
+
+def test_each_rounds_own_ratio_is_listed_in_round_order() -> None:
+    assert round_ratios([0.9, None, 1.25]).endswith("within each round: 0.90x, n/a, 1.25x")
