@@ -6,6 +6,8 @@ namespace, and verifying a namespace after a phase with one LIST.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from syncd.devenv.kubehttp import KubeHttp
 from syncd.devenv.proc import wait_until
 
@@ -32,24 +34,43 @@ def create_namespace(admin: KubeHttp, namespace: str) -> None:
         raise RuntimeError(f"creating namespace {namespace}: {resp.status} {resp.text[:200]}")
 
 
-def verify(admin: KubeHttp, namespace: str, expected: dict[str, str]) -> str:
-    """One LIST; '' if the namespace holds exactly `expected` (name -> data.version)."""
+def verify(
+    admin: KubeHttp,
+    namespace: str,
+    expected: dict[str, str],
+    labels: Mapping[str, str] | None = None,
+) -> str:
+    """One LIST; '' if the namespace holds exactly `expected` (name -> data.version).
+
+    With `labels`, every one of those ConfigMaps must also carry those labels.
+    """
     resp = admin.get(f"/api/v1/namespaces/{namespace}/configmaps")
     if resp.status != 200:
         return f"LIST configmaps failed: {resp.status} {resp.text[:200]}"
     live: dict[str, str | None] = {}
+    unlabelled: list[str] = []
     for item in resp.json()["items"]:
         meta = item["metadata"]
-        if APPLYSET_ID_LABEL in (meta.get("labels") or {}):
+        have = meta.get("labels") or {}
+        if APPLYSET_ID_LABEL in have:
             continue  # an ApplySet parent, not a declared object
         live[meta["name"]] = (item.get("data") or {}).get("version")
+        if any(have.get(k) != v for k, v in (labels or {}).items()):
+            unlabelled.append(meta["name"])
     missing = sorted(set(expected) - set(live))
     extra = sorted(set(live) - set(expected))
     wrong = sorted(n for n in set(live) & set(expected) if live[n] != expected[n])
-    if not (missing or extra or wrong):
+    unlabelled.sort()
+    if not (missing or extra or wrong or unlabelled):
         return ""
     parts = [f"{len(live)} ConfigMaps, expected {len(expected)}"]
-    for label, names in (("missing", missing), ("unexpected", extra), ("wrong version", wrong)):
+    found = (
+        ("missing", missing),
+        ("unexpected", extra),
+        ("wrong version", wrong),
+        ("without the expected labels", unlabelled),
+    )
+    for label, names in found:
         if names:
             parts.append(f"{len(names)} {label} (e.g. {', '.join(names[:3])})")
     return "; ".join(parts)

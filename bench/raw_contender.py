@@ -14,7 +14,7 @@ only what changed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
@@ -44,8 +44,13 @@ def object_path(namespace: str, name: str) -> str:
 
 def declared_bodies(directory: Path, default_namespace: str) -> dict[str, bytes]:
     """Object URL path -> JSON apply body, for every ConfigMap the directory declares."""
+    return bodies(read_manifests(directory), default_namespace)
+
+
+def bodies(docs: Iterable[dict[str, Any]], default_namespace: str) -> dict[str, bytes]:
+    """Object URL path -> JSON apply body, for every ConfigMap in `docs`."""
     declared: dict[str, bytes] = {}
-    for doc in read_manifests(directory):
+    for doc in docs:
         if doc.get("apiVersion") != "v1" or doc.get("kind") != "ConfigMap":
             raise ValueError(
                 f"the SSA contenders handle only v1 ConfigMaps, got {doc.get('kind')!r}"
@@ -97,10 +102,14 @@ class SsaContender:
         """The paths (keys of `declared`) to apply this phase."""
         raise NotImplementedError
 
+    def declare(self, manifest_dir: Path) -> dict[str, bytes]:
+        """The phase's declared bodies: the directory's YAML files, parsed (timed)."""
+        return declared_bodies(manifest_dir, self._namespace)
+
     def run_phase(self, phase: str, manifest_dir: Path) -> None:
         """Apply what `to_apply` picks and delete what was dropped since the last phase."""
         del phase  # every phase is the same: the difference decides
-        declared = declared_bodies(manifest_dir, self._namespace)
+        declared = self.declare(manifest_dir)
         work: list[Callable[[], None]] = [
             self._applier(path, declared[path]) for path in self.to_apply(declared, self._previous)
         ]

@@ -96,9 +96,18 @@ def detail_lines(name: str, res: PhaseResult) -> list[str]:
     return lines
 
 
-def _row(name: str, res: PhaseResult, results: dict[str, PhaseResult], objects: int) -> str:
+def _row(
+    name: str,
+    res: PhaseResult,
+    results: dict[str, PhaseResult],
+    objects: int,
+    *,
+    baselines: Sequence[str],
+    widths: tuple[int, int],
+) -> str:
+    name_width, ratio_width = widths
     secs = "-" if res.seconds is None else f"{res.seconds:.3f}"
-    versus = "".join(f"{fmt_ratio(ratio(results, name, b)):>8}" for b in BASELINES)
+    versus = "".join(f"{fmt_ratio(ratio(results, name, b)):>{ratio_width}}" for b in baselines)
     req = res.requests
     verbs = metrics.VERBS
     if req is None:
@@ -110,7 +119,7 @@ def _row(name: str, res: PhaseResult, results: dict[str, PhaseResult], objects: 
             + f"{req.other_verbs():>7}{req.writes:>8}{req.errors:>8}"
         )
     status = "ok" if res.verified else f"FAILED: {res.problem}"
-    return f"{name:<10}{secs:>10}{versus}{counts}  {status}"
+    return f"{name:<{name_width}}{secs:>10}{versus}{counts}  {status}"
 
 
 def render_phase(
@@ -120,15 +129,42 @@ def render_phase(
     results: dict[str, PhaseResult],
     unavailable: Sequence[str],
 ) -> str:
-    objects = phase_objects(phase, scenario)
+    """The sync benchmark's table for one phase."""
+    return render_table(
+        title=phase_title(phase, scenario),
+        objects=phase_objects(phase, scenario),
+        order=order,
+        results=results,
+        unavailable=unavailable,
+    )
+
+
+def render_table(
+    *,
+    title: str,
+    objects: int,
+    order: Sequence[str],
+    results: dict[str, PhaseResult],
+    unavailable: Sequence[str],
+    baselines: Sequence[str] = BASELINES,
+    ratios: Sequence[tuple[str, str]] = RATIOS[:3],
+    scale: Sequence[tuple[str, str]] = RATIOS[3:],
+) -> str:
+    """One table: a row per contender in `order`, its detail lines, the ratio lines.
+
+    `baselines` are the `/name` columns; `ratios` are syncd's (the `ratios:`
+    line), `scale` the others' (the `for scale:` line, left out when empty).
+    """
+    name_width = max([10, *(len(n) + 2 for n in order)])
+    ratio_width = max([8, *(len(b) + 3 for b in baselines)])
     header = (
-        f"{'contender':<10}{'seconds':>10}"
-        + "".join(f"{'/' + b:>8}" for b in BASELINES)
+        f"{'contender':<{name_width}}{'seconds':>10}"
+        + "".join(f"{'/' + b:>{ratio_width}}" for b in baselines)
         + f"{'req/obj':>9}{'requests':>10}"
         + "".join(f"{v:>8}" for v in metrics.VERBS)
         + f"{'other':>7}{'writes':>8}{'non2xx':>8}  verified"
     )
-    lines = [f"== {phase_title(phase, scenario)} ==", header]
+    lines = [f"== {title} ==", header]
     for name in order:
         res = results.get(name)
         if name in unavailable:
@@ -136,7 +172,8 @@ def render_phase(
         elif res is None:
             lines.append(f"{name}: skipped (its setup or an earlier phase failed)")
         else:
-            lines.append(_row(name, res, results, objects))
+            widths = (name_width, ratio_width)
+            lines.append(_row(name, res, results, objects, baselines=baselines, widths=widths))
     for name in order:
         res = results.get(name)
         if res is not None:
@@ -146,10 +183,11 @@ def render_phase(
     elif "syncd" not in order:
         lines.append("ratios: syncd: not run (left out by --only)")
     else:
-        shown = ", ".join(f"{a}/{b} {fmt_ratio(ratio(results, a, b))}" for a, b in RATIOS[:3])
+        shown = ", ".join(f"{a}/{b} {fmt_ratio(ratio(results, a, b))}" for a, b in ratios)
         lines.append(f"ratios: {shown}")
-    scale = ", ".join(f"{a}/{b} {fmt_ratio(ratio(results, a, b))}" for a, b in RATIOS[3:])
-    lines.append(f"for scale: {scale}")
+    if scale:
+        others = ", ".join(f"{a}/{b} {fmt_ratio(ratio(results, a, b))}" for a, b in scale)
+        lines.append(f"for scale: {others}")
     return "\n".join(lines)
 
 

@@ -31,7 +31,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,8 @@ class Entry:
     contender: Contender
     namespace: str
     dirs: dict[str, Path]
+    labels: dict[str, str] = field(default_factory=dict)
+    """Labels every verified object must carry (none for the sync benchmark)."""
     failed: bool = False
 
 
@@ -161,7 +163,7 @@ def run_one(
     if isinstance(entry.contender, KubectlContender):
         res.notes = {f"kubectl_{k}": v for k, v in summarize(entry.contender.last_output).items()}
     if not res.problem:
-        res.problem = verify(admin, entry.namespace, expected)
+        res.problem = verify(admin, entry.namespace, expected, entry.labels)
         res.verified = not res.problem
     return res
 
@@ -176,10 +178,21 @@ def load_1m() -> float | None:
 
 def print_header(plane: ControlPlane, scenario: Scenario, concurrency: int) -> dict[str, Any]:
     """Print and return the control plane version and the machine's core count."""
+    machine = print_machine(plane)
+    files = -(-scenario.objects // scenario.per_file)
+    print(
+        f"scenario: {scenario.objects} ConfigMaps in {files} files; change+prune changes "
+        f"{scenario.changed} and removes {scenario.removed}; raw and ideal concurrency "
+        f"{concurrency}"
+    )
+    return machine
+
+
+def print_machine(plane: ControlPlane) -> dict[str, Any]:
+    """Print the control plane, the machine and its load (warn when busy); return the first two."""
     version = plane.http().get("/version").json().get("gitVersion", "?")
     cores = os.cpu_count() or 0
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
-    files = -(-scenario.objects // scenario.per_file)
     load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
     print(f"control plane {version} at {plane.server} (started in {plane.startup_seconds:.1f}s)")
     print(
@@ -192,11 +205,6 @@ def print_header(plane: ControlPlane, scenario: Scenario, concurrency: int) -> d
             "warning: the machine is busy with other work; timings will be noisy "
             "(see 'other' CPU seconds per phase)"
         )
-    print(
-        f"scenario: {scenario.objects} ConfigMaps in {files} files; change+prune changes "
-        f"{scenario.changed} and removes {scenario.removed}; raw and ideal concurrency "
-        f"{concurrency}"
-    )
     return {"control_plane_version": version, "cores": cores, "usable_cores": usable}
 
 

@@ -30,6 +30,7 @@ from syncd.devenv.controlplane import ControlPlane
 from syncd.devenv.demo import SYSTEM_NS, install_crds
 from syncd.reconcile.pipeline import Pipeline, PipelinePorts
 from syncd.reconcile.worker import TriggerReason
+from syncd.render.stage import PackageRenderer
 
 CONCURRENCY = 16
 
@@ -59,14 +60,25 @@ class SyncdContender:
 
     name = "syncd"
 
-    def __init__(self, control_plane: ControlPlane) -> None:
-        """Connect to the control plane as admin."""
+    def __init__(
+        self,
+        control_plane: ControlPlane,
+        *,
+        source: DirectorySource | None = None,
+        renderer: PackageRenderer | None = None,
+    ) -> None:
+        """Connect to the control plane as admin.
+
+        `source` defaults to a `DirectorySource`; `renderer` to the pipeline's
+        own default (the tools on PATH). The render benchmark passes both.
+        """
         self._plane = control_plane
         self._cluster = KubeClient(
             load_connection(control_plane.kubeconfig), max_connections=CONCURRENCY * 2
         )
         self._executor = ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="apply")
-        self._source = DirectorySource()
+        self._source = source or DirectorySource()
+        self._renderer = renderer
         self._pipeline: Pipeline | None = None
         self._root_sync: JsonObject | None = None
         self._ref: ObjectRef | None = None
@@ -95,6 +107,7 @@ class SyncdContender:
             cache_dir=Path("/nonexistent"),
             stop=threading.Event(),
             source_factory=self._factory,
+            renderer=self._renderer,
         )
         self._pipeline = Pipeline(sync, ports=ports, latest=self._latest)
 
