@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -85,21 +82,3 @@ def test_raw_turns_built_objects_into_one_apply_body_per_configmap() -> None:
     assert sorted(declared) == [object_path("ns-d", "cm-00000"), object_path("ns-d", "cm-00001")]
     with pytest.raises(ValueError, match="only v1 ConfigMaps"):
         bodies([{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}}], "ns")
-
-
-def _kustomize() -> str | None:
-    given = os.environ.get("SYNCD_KUSTOMIZE")
-    return given if given and Path(given).is_file() else shutil.which("kustomize")
-
-
-@pytest.mark.skipif(_kustomize() is None, reason="no kustomize (set SYNCD_KUSTOMIZE or PATH)")
-def test_the_real_kustomize_builds_exactly_the_predicted_objects(tmp_path: Path) -> None:
-    scenario = RenderScenario(objects=7, per_file=3)
-    overlay = write_package(scenario, "ns-e", tmp_path)
-    done = subprocess.run(
-        [str(_kustomize()), "build", str(overlay)], capture_output=True, check=True
-    )
-    built = [d for d in yaml.safe_load_all(done.stdout) if d]
-    by_name = {o["metadata"]["name"]: o for o in built}
-    assert len(built) == 7
-    assert by_name == {o["metadata"]["name"]: o for o in built_objects(scenario, "ns-e")}
