@@ -28,7 +28,6 @@ import re
 import shutil
 import sys
 import tempfile
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -47,7 +46,7 @@ from bench.kustomize_package import (
 from bench.kustomize_raw_contender import KustomizeRawContender
 from bench.manifests import BENCH_LABEL
 from bench.report import PhaseResult, render_table, result_json
-from bench.sync_bench import Entry, print_machine, run_one
+from bench.sync_bench import Entry, print_machine, run_one, set_up
 from bench.syncd_render_contender import SyncdRenderContender
 from syncd.devenv.controlplane import ControlPlane
 from syncd.devenv.kubehttp import KubeHttp
@@ -129,12 +128,7 @@ def prepare(
             dirs={COLD: overlay},
             labels={BENCH_LABEL: BENCH_LABEL_VALUE, OVERLAY_LABEL: OVERLAY_LABEL_VALUE},
         )
-        try:
-            contender.setup(namespace)
-        except Exception:  # noqa: BLE001 - reported, then the run exits 1
-            print(f"{contender.name}: setup failed, it does not run:", file=sys.stderr)
-            traceback.print_exc()
-            entry.failed = True
+        set_up(entry)
         entries.append(entry)
     return entries
 

@@ -226,14 +226,19 @@ def prepare(
         write_change_prune(scenario, namespace, base / "change-prune")
         dirs = {COLD: base / "cold", RESYNC: base / "cold", CHANGE_PRUNE: base / "change-prune"}
         entry = Entry(contender=contender, namespace=namespace, dirs=dirs)
-        try:
-            contender.setup(namespace)
-        except Exception:  # noqa: BLE001 - reported, then the run exits 1
-            print(f"{contender.name}: setup failed, it takes no phase:", file=sys.stderr)
-            traceback.print_exc()
-            entry.failed = True
+        set_up(entry)
         entries.append(entry)
     return entries
+
+
+def set_up(entry: Entry) -> None:
+    """The contender's setup; a failure is printed and marks the entry failed (exit 1 later)."""
+    try:
+        entry.contender.setup(entry.namespace)
+    except Exception:  # noqa: BLE001 - reported, then the run exits 1
+        print(f"{entry.contender.name}: setup failed, it does not run:", file=sys.stderr)
+        traceback.print_exc()
+        entry.failed = True
 
 
 def run_phases(

@@ -87,6 +87,27 @@ patches:
 """
 
 
+def _sync_with_credentials(
+    admin: KubeHttp,
+    request: pytest.FixtureRequest,
+    auth: GitHttpAuth,
+    repo: str,
+    *,
+    directory: str,
+    cleanup: list[str] | None = None,
+) -> str:
+    """A RootSync of `directory` in `repo` on the auth server, with a basic-auth Secret."""
+    secret = unique("git-creds")
+    create_secret(admin, secret, {"username": auth.username, "password": auth.password})
+    return create_root_sync(
+        admin,
+        request,
+        repo=auth.server.repo_url(repo),
+        cleanup=cleanup or [],
+        git={"dir": directory, "auth": "basic", "secretRef": {"name": secret}},
+    )
+
+
 def _default_for(obj: dict[str, Any]) -> str:
     return "" if obj["kind"] == "Namespace" else "default"
 
@@ -123,16 +144,13 @@ def test_an_overlay_with_a_remote_base_generators_and_helm_charts_syncs_as_kusto
         "components/team/kustomization.yaml": COMPONENT,
     }
     sha = repo.commit(files, "overlay")
-    secret = unique("git-creds")
-    create_secret(
-        admin, secret, {"username": git_http_auth.username, "password": git_http_auth.password}
-    )
-    name = create_root_sync(
+    name = _sync_with_credentials(
         admin,
         request,
-        repo=git_http_auth.server.repo_url(repo.name),
+        git_http_auth,
+        repo.name,
+        directory="overlays/prod",
         cleanup=[ns_path(ns), "/api/v1/namespaces/default/configmaps/web-greeting"],
-        git={"dir": "overlays/prod", "auth": "basic", "secretRef": {"name": secret}},
     )
     obj = wait_state(admin, name, sha, "Synced")
     assert "kustomize v5" in obj["status"]["rendering"]["message"], obj["status"]["rendering"]
@@ -198,16 +216,7 @@ def test_the_load_restrictor_keeps_a_kustomization_inside_its_directory(
         },
         "reach outside",
     )
-    secret = unique("git-creds")
-    create_secret(
-        admin, secret, {"username": git_http_auth.username, "password": git_http_auth.password}
-    )
-    name = create_root_sync(
-        admin,
-        request,
-        repo=git_http_auth.server.repo_url(repo.name),
-        git={"dir": "app", "auth": "basic", "secretRef": {"name": secret}},
-    )
+    name = _sync_with_credentials(admin, request, git_http_auth, repo.name, directory="app")
     obj = wait_render_error(admin, name, sha)
     (error,) = errors_with_code(obj["status"], "SD1068")
     assert "secret.txt" in error["message"], error
