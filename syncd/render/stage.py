@@ -121,17 +121,20 @@ class PackageRenderer:
     def _render_units(
         self, request: RenderRequest, units: tuple[Unit, ...], out: _Collected
     ) -> None:
+        root, package_dir = request.root.resolve(), request.package.resolve()
+        if not package_dir.is_relative_to(root):
+            root = package_dir  # no checkout around the package: it is the whole tree
         with scratch_dir() as scratch:
             copy = scratch / "checkout"
             try:
-                copy_tree(request.root, copy)
+                copy_tree(root, copy)
             except (RenderError, OSError) as exc:
                 message = exc.message if isinstance(exc, RenderError) else str(exc)
                 out.render_errors.append(
                     RenderError(f"the checkout could not be copied: {message}")
                 )
                 return
-            package = copy / request.package.resolve().relative_to(request.root.resolve())
+            package = copy / package_dir.relative_to(root)
             for index, unit in enumerate(units):
                 work = scratch / f"unit-{index}"
                 work.mkdir()
@@ -170,9 +173,7 @@ class PackageRenderer:
             helm = request.options.helm
             release = release_name(
                 helm,
-                directory=posixpath.normpath(
-                    (request.package / unit.directory).relative_to(request.root).as_posix()
-                ),
+                directory=posixpath.normpath(directory.relative_to(copy).as_posix()),
                 chart=directory,
                 limits=self._decode_limits,
             )

@@ -180,3 +180,11 @@ def test_rendering_never_writes_into_the_fetched_tree(tmp_path: Path) -> None:
     _renderer(tmp_path).render(_request(repo, repo))
     assert (repo / "kustomization.yaml").read_text() == before
     assert sorted(p.name for p in repo.iterdir()) == ["kustomization.yaml"]
+
+
+def test_a_package_outside_the_given_checkout_is_rendered_on_its_own(tmp_path: Path) -> None:
+    package = tmp_path / "elsewhere" / "web"
+    _write(package, {"Chart.yaml": "apiVersion: v2\nname: web\nversion: 1.0.0\n"})
+    bundle = _renderer(tmp_path).render(_request(tmp_path / "repo", package))
+    assert bundle.render_errors == ()
+    assert [m.ref.name for m in bundle.manifests] == ["web-config"]
