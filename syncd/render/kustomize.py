@@ -84,8 +84,10 @@ def kustomize_build(
     )
     text = done.stdout.decode("utf-8", "replace")
     decoded = decode_text(text, source_path=f"{shown}/(kustomize output)", limits=decode_limits)
+    paths: dict[str, str] = {}  # origin text -> source path: objects of one file share it
     manifests = tuple(
-        _with_origin(m, unit_dir=shown, limits=decode_limits) for m in decoded.manifests
+        _with_origin(m, unit_dir=shown, limits=decode_limits, paths=paths)
+        for m in decoded.manifests
     )
     return DecodeResult(manifests=manifests, errors=decoded.errors), done, kustomize.label
 
@@ -117,7 +119,9 @@ def _first_document(path: Path, *, shown: str, limits: DecodeLimits) -> object:
     return documents[0].value if documents else None
 
 
-def _with_origin(manifest: Manifest, *, unit_dir: str, limits: DecodeLimits) -> Manifest:
+def _with_origin(
+    manifest: Manifest, *, unit_dir: str, limits: DecodeLimits, paths: dict[str, str]
+) -> Manifest:
     """The object without the origin annotation, its source path taken from it."""
     annotations = manifest.annotations
     origin = annotations.get(ORIGIN_ANNOTATION)
@@ -131,9 +135,10 @@ def _with_origin(manifest: Manifest, *, unit_dir: str, limits: DecodeLimits) -> 
     else:
         metadata.pop("annotations", None)
     body["metadata"] = metadata
-    return Manifest(
-        ref=manifest.ref, body=body, source_path=_origin_path(origin, unit_dir, limits=limits)
-    )
+    key = origin if isinstance(origin, str) else repr(origin)
+    if key not in paths:
+        paths[key] = _origin_path(origin, unit_dir, limits=limits)
+    return Manifest(ref=manifest.ref, body=body, source_path=paths[key])
 
 
 def _origin_path(origin: object, unit_dir: str, *, limits: DecodeLimits) -> str:
