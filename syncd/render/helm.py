@@ -1,10 +1,11 @@
 """Rendering a chart in the package with the real `helm template`.
 
 - The release name defaults to the chart directory's name, the namespace to
-  the sync's default namespace; objects that name no namespace go to the
-  release's, as `helm install --namespace` would put them; values files (relative to the chart
-  directory, never outside the checkout) are merged in order, then the
-  inline values; CRDs in `crds/` are included unless the spec says not.
+  the sync's default namespace, and objects that name no namespace go to the
+  release's (as `helm install --namespace` puts them). Values files
+  (relative to the chart directory, never outside the checkout) are merged
+  in order, then the inline values; CRDs in `crds/` are included unless the
+  spec says not.
 - Dependencies must be vendored in `charts/` (a directory or a `.tgz` per
   dependency): syncd never downloads charts while rendering. A missing one is
   SD1068 naming it and saying how to vendor it.
@@ -30,10 +31,9 @@ from syncd.core.limits import DecodeLimits
 from syncd.core.manifest import Manifest
 from syncd.core.render import HelmOptions, RenderLimits
 from syncd.parse.decode import decode_text
-from syncd.parse.located import LocatedError
-from syncd.parse.yaml_stream import yaml_documents
 from syncd.render.process import Completed, clean_env, run_tool
 from syncd.render.tools import Tools
+from syncd.render.yamlfile import first_document
 
 HOOK_ANNOTATION: Final = "helm.sh/hook"
 _SEPARATOR: Final = re.compile(r"^---\s*$", re.MULTILINE)
@@ -134,15 +134,7 @@ def _dependencies(chart: Path, *, shown: str, limits: DecodeLimits) -> list[tupl
 def _read_mapping(path: Path, *, shown: str, limits: DecodeLimits) -> Mapping[str, Any]:
     if not path.is_file():
         return {}
-    try:
-        documents = yaml_documents(
-            path.read_text(encoding="utf-8-sig"), limits=limits, max_documents=1
-        )
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RenderError(f"{shown}: cannot be read: {exc}") from None
-    except LocatedError as exc:
-        raise RenderError(f"{shown}:{exc.line}:{exc.column}: {exc.problem}") from None
-    value = documents[0].value if documents else None
+    value = first_document(path, shown=shown, limits=limits)
     return value if isinstance(value, Mapping) else {}
 
 

@@ -36,6 +36,7 @@ from syncd.parse.yaml_stream import yaml_documents
 from syncd.render.detect import KUSTOMIZE_MARKERS
 from syncd.render.process import Completed, clean_env, run_tool
 from syncd.render.tools import Tools
+from syncd.render.yamlfile import first_document
 
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 _TOKEN_USERNAME = "git"  # noqa: S105 - a user name
@@ -97,7 +98,7 @@ def _add_origin_annotations(unit: Path, *, shown: str, limits: DecodeLimits) -> 
     path = next((unit / name for name in KUSTOMIZE_MARKERS if (unit / name).is_file()), None)
     if path is None:
         raise RenderError(f"{shown}: no kustomization.yaml")
-    value = _first_document(path, shown=f"{shown}/{path.name}", limits=limits)
+    value = first_document(path, shown=f"{shown}/{path.name}", limits=limits)
     if not isinstance(value, dict):
         raise RenderError(f"{shown}/{path.name}: a kustomization must be a mapping")
     metadata = value.get("buildMetadata")
@@ -106,17 +107,6 @@ def _add_origin_annotations(unit: Path, *, shown: str, limits: DecodeLimits) -> 
         options.append("originAnnotations")
     value["buildMetadata"] = options
     path.write_text(json.dumps(value), encoding="utf-8")  # JSON is YAML
-
-
-def _first_document(path: Path, *, shown: str, limits: DecodeLimits) -> object:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-        documents = yaml_documents(text, limits=limits, max_documents=1)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RenderError(f"{shown}: cannot be read: {exc}") from None
-    except LocatedError as exc:
-        raise RenderError(f"{shown}:{exc.line}:{exc.column}: {exc.problem}") from None
-    return documents[0].value if documents else None
 
 
 def _with_origin(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from syncd.core.errors import ErrorCode
+from syncd.core.limits import DecodeLimits
 from syncd.core.render import HelmOptions, RendererKind, RenderOptions
 from syncd.render.stage import PackageRenderer, RenderRequest
 from syncd.render.tools import Tools
@@ -188,3 +189,17 @@ def test_a_package_outside_the_given_checkout_is_rendered_on_its_own(tmp_path: P
     bundle = _renderer(tmp_path).render(_request(tmp_path / "repo", package))
     assert bundle.render_errors == ()
     assert [m.ref.name for m in bundle.manifests] == ["web-config"]
+
+
+def test_a_kustomization_past_the_file_size_limit_is_refused_before_it_is_read(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "repo"
+    _write(repo, {"kustomization.yaml": "resources: []\n" + "# padding\n" * 200})
+    renderer = PackageRenderer(
+        tools=_renderer(tmp_path).tools, decode_limits=DecodeLimits(max_file_bytes=100)
+    )
+    (error,) = renderer.render(_request(repo, repo)).render_errors
+    assert error.code is ErrorCode.RENDER_FAILURE
+    assert "kustomization.yaml" in error.message
+    assert "100" in error.message
