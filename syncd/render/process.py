@@ -49,6 +49,8 @@ class Completed:
     stdout: bytes
     stderr: str
     seconds: float
+    returncode: int = 0
+    """The exit status (negative: killed by that signal); not 0 only with `check=False`."""
 
 
 def clean_env(
@@ -93,24 +95,35 @@ def run_tool(
     limits: RenderLimits,
     what: str,
     secrets: Sequence[str] = (),
+    stdin: Path | None = None,
+    check: bool = True,
 ) -> Completed:
     """Run `argv` to completion within `limits`; RenderError (SD1068) on any failure.
 
-    `what` names the run in messages (`kustomize build overlays/prod`).
+    `what` names the run in messages (`kustomize build overlays/prod`). `stdin`
+    is a file the process reads. With `check=False` a non-zero exit is returned
+    (as `returncode`), not raised; limits still raise.
     """
     began = time.monotonic()
+    try:
+        source = stdin.open("rb") if stdin is not None else subprocess.DEVNULL
+    except OSError as exc:
+        raise RenderError(f"{what}: its input cannot be read: {exc.strerror}") from None
     try:
         proc = subprocess.Popen(
             list(argv),
             cwd=cwd,
             env=dict(env),
-            stdin=subprocess.DEVNULL,
+            stdin=source,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
         )
     except OSError as exc:
         raise RenderError(f"{what}: could not start {argv[0]}: {exc.strerror}") from None
+    finally:
+        if not isinstance(source, int):
+            source.close()
     try:
         stdout, stderr, problem = _collect(proc, limits=limits, began=began)
     finally:
@@ -119,10 +132,10 @@ def run_tool(
     text = _PRIVATE_COPY.sub("", redact_text(stderr.decode("utf-8", "replace"), secrets)).strip()
     if problem:
         raise RenderError(f"{what}: {problem}" + (f"; it said: {text}" if text else ""))
-    if proc.returncode != 0:
+    if proc.returncode != 0 and check:
         detail = text or f"exit status {proc.returncode}"
         raise RenderError(f"{what} failed: {detail}")
-    return Completed(stdout=stdout, stderr=text, seconds=seconds)
+    return Completed(stdout=stdout, stderr=text, seconds=seconds, returncode=proc.returncode)
 
 
 def _collect(

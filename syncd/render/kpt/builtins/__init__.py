@@ -17,7 +17,7 @@ from syncd.render.kpt.builtins.name_substring import ensure_name_substring
 from syncd.render.kpt.builtins.namespace import set_namespace
 from syncd.render.kpt.builtins.search_replace import search_replace
 from syncd.render.kpt.builtins.setters import apply_setters, create_setters
-from syncd.render.kpt.builtins.starlark_fn import run_starlark
+from syncd.render.kpt.builtins.starlark_run import run_starlark
 from syncd.render.kpt.model import Deadline, FunctionOutcome
 
 Builtin = Callable[[list[dict[str, Any]], dict[str, Any] | None], FunctionOutcome]

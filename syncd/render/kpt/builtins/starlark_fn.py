@@ -1,6 +1,7 @@
-"""The `starlark` built-in: a StarlarkRun script run in process with `starlark-pyo3`.
+"""The `starlark` built-in's evaluation: a StarlarkRun script run with `starlark-pyo3`.
 
-The only importer of `starlark`. Config: a `StarlarkRun`
+The only importer of `starlark`; it runs inside `starlark_child`, never in the
+controller's own process (see `starlark_run`). Config: a `StarlarkRun`
 (`fn.kpt.dev/v1alpha1`: `source`, `params`) or a ConfigMap whose
 `data.source` is the script. The script sees `ctx.resource_list` (`items`,
 `functionConfig`), edits the items in place or assigns a new list, and may
@@ -25,10 +26,15 @@ _PRELUDE: Final = "ctx = struct(resource_list = __resource_list)\n"
 _MAX_MESSAGE: Final = 4000
 
 
-def run_starlark(
+def evaluate(
     items: list[dict[str, Any]], config: dict[str, Any] | None, *, deadline: Deadline
 ) -> FunctionOutcome:
-    """Run the functionConfig's script over `items`."""
+    """Run the functionConfig's script over `items`, in this process.
+
+    Only `starlark_child` calls this: an allocation the Starlark heap cannot
+    make aborts the whole process, so scripts run in a child with a memory
+    limit (`run_starlark` in `starlark_run`).
+    """
     source = _source(config)
     if source is None:
         return failure(
