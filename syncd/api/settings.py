@@ -101,6 +101,8 @@ class Settings(BaseSettings):
     render_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 120.0
     """SYNCD_RENDER_TIMEOUT_SECONDS: longest one renderer (kustomize, helm) may run (SD1068
     beyond). Its output may be as large as SYNCD_MAX_PACKAGE_BYTES."""
+    render_memory_bytes: Annotated[int, Field(ge=64 * MIB)] = 2048 * MIB
+    """SYNCD_RENDER_MEMORY_BYTES: address space one renderer process (kustomize, helm) may use."""
     wasm_fuel: Annotated[int, Field(ge=1)] = 4_000_000_000
     """SYNCD_WASM_FUEL: fuel (about one unit per instruction) of one kpt WASM function call."""
     wasm_memory_bytes: Annotated[int, Field(ge=MIB)] = 256 * MIB
@@ -145,6 +147,7 @@ class Settings(BaseSettings):
         return RenderLimits(
             timeout_seconds=self.render_timeout_seconds,
             max_output_bytes=self.max_package_bytes,
+            memory_bytes=self.render_memory_bytes,
             wasm_fuel=self.wasm_fuel,
             wasm_memory_bytes=self.wasm_memory_bytes,
         )

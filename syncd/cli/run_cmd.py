@@ -129,6 +129,7 @@ configuration (environment):
   SYNCD_KUSTOMIZE          the kustomize binary (default: kustomize on PATH)
   SYNCD_HELM               the helm binary (default: helm on PATH)
   SYNCD_RENDER_TIMEOUT_SECONDS  longest one renderer may run (default: 120)
+  SYNCD_RENDER_MEMORY_BYTES  address space of one renderer process (default: 2 GiB)
   SYNCD_WASM_FUEL          fuel per kpt WASM function call (default: 4000000000)
   SYNCD_WASM_MEMORY_BYTES  memory of one kpt WASM function (default: 256 MiB)
   SYNCD_CLUSTER_NAME       this cluster's name for ClusterSelectors (default: none)

@@ -100,10 +100,12 @@ class RenderLimits:
     - `timeout_seconds`: wall time of one renderer run (a kpt pipeline as a whole);
     - `max_output_bytes`: what one renderer prints;
     - `max_stderr_bytes`: how much of a tool's stderr is kept for the message;
+    - `memory_bytes`: address space of one renderer process (kustomize, helm);
     - `wasm_fuel`, `wasm_memory_bytes`: per call of a kpt WASM function.
     """
 
     timeout_seconds: float = 120.0
+    memory_bytes: int = 2048 * MIB
     max_output_bytes: int = 64 * MIB
     max_stderr_bytes: int = 64 * 1024
     wasm_fuel: int = 4_000_000_000

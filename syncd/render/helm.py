@@ -79,6 +79,7 @@ def helm_template(
         env=clean_env(helm.path, scratch, env),
         limits=limits,
         what=f"helm template {shown}",
+        limiter=tools.limiter(),
     )
     manifests, errors, warnings = _split(
         done.stdout.decode("utf-8", "replace"),

@@ -82,6 +82,7 @@ def kustomize_build(
         limits=limits,
         what=f"kustomize build {shown}",
         secrets=secrets,
+        limiter=tools.limiter(),
     )
     text = done.stdout.decode("utf-8", "replace")
     decoded = decode_text(text, source_path=f"{shown}/(kustomize output)", limits=decode_limits)

@@ -12,6 +12,8 @@ someone else wrote, so it runs with:
 - a wall-clock limit: past it the process group is killed (SD1068);
 - a bound on stdout: past `max_output_bytes` it is killed (SD1068); stderr
   keeps its first `max_stderr_bytes`;
+- a bound on its address space (`memory_bytes`, through util-linux's
+  `prlimit`), so a chart that builds gigabytes in memory dies alone (SD1068);
 - stderr redacted of the given secrets before it reaches a message.
 """
 
@@ -39,6 +41,7 @@ _PRIVATE_COPY: Final = re.compile(
     rf"/[^\s'\"]*/{SCRATCH_PREFIX}[^/\s'\"]*/(?:checkout/|unit-\d+/)?"
 )
 """Paths into the private copy: messages name files relative to the checkout instead."""
+_OUT_OF_MEMORY: Final = re.compile(r"out of memory|cannot allocate", re.IGNORECASE)
 _CHUNK: Final = 64 * 1024
 
 
@@ -97,13 +100,18 @@ def run_tool(
     secrets: Sequence[str] = (),
     stdin: Path | None = None,
     check: bool = True,
+    limiter: Path | None = None,
 ) -> Completed:
     """Run `argv` to completion within `limits`; RenderError (SD1068) on any failure.
 
     `what` names the run in messages (`kustomize build overlays/prod`). `stdin`
     is a file the process reads. With `check=False` a non-zero exit is returned
-    (as `returncode`), not raised; limits still raise.
+    (as `returncode`), not raised; limits still raise. With `limiter` (the
+    `prlimit` binary) the process's address space is bounded by
+    `limits.memory_bytes`.
     """
+    if limiter is not None:
+        argv = [str(limiter), f"--as={limits.memory_bytes}", "--", *argv]
     began = time.monotonic()
     try:
         source = stdin.open("rb") if stdin is not None else subprocess.DEVNULL
@@ -133,6 +141,11 @@ def run_tool(
     if problem:
         raise RenderError(f"{what}: {problem}" + (f"; it said: {text}" if text else ""))
     if proc.returncode != 0 and check:
+        if limiter is not None and _OUT_OF_MEMORY.search(text):
+            raise RenderError(
+                f"{what}: stopped: it needed more than {limits.memory_bytes // (1024 * 1024)} MiB "
+                "of memory (the render memory limit, SYNCD_RENDER_MEMORY_BYTES)"
+            )
         detail = text or f"exit status {proc.returncode}"
         raise RenderError(f"{what} failed: {detail}")
     return Completed(stdout=stdout, stderr=text, seconds=seconds, returncode=proc.returncode)

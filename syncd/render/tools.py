@@ -45,6 +45,8 @@ class Tools:
         """Explicit paths win; unset ones are looked up on PATH when first needed."""
         self._given = {"kustomize": kustomize, "helm": helm}
         self._found: dict[str, Tool] = {}
+        self._limiter: Path | None = None
+        self._limiter_looked_up = False
         self._lock = threading.Lock()
 
     def get(self, name: str) -> Tool:
@@ -53,6 +55,15 @@ class Tools:
             if name not in self._found:
                 self._found[name] = self._locate(name)
             return self._found[name]
+
+    def limiter(self) -> Path | None:
+        """`prlimit` (util-linux), which bounds a renderer's memory; None when absent."""
+        with self._lock:
+            if not self._limiter_looked_up:
+                found = shutil.which("prlimit")
+                self._limiter = Path(found) if found else None
+                self._limiter_looked_up = True
+            return self._limiter
 
     def _locate(self, name: str) -> Tool:
         given = self._given.get(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -120,3 +121,39 @@ def test_the_cli_lets_git_use_the_users_own_configuration(
     assert user["GIT_CONFIG_COUNT"] == "1"
     assert user["HOME"] == "/home/someone"
     assert "GIT_CONFIG_GLOBAL" not in user
+
+
+def test_a_tool_that_needs_more_memory_than_the_limit_is_stopped_and_named(
+    tmp_path: Path,
+) -> None:
+    limiter = shutil.which("prlimit")
+    assert limiter is not None, "prlimit (util-linux) is part of every Debian system"
+    # bash builds a 400 MB string: past a 256 MiB address space it cannot allocate it.
+    grow = 'x=$(head -c 400000000 /dev/zero | tr "\\0" a); echo ${#x}'
+    tool = script(tmp_path / "bin", "tool", f"exec bash -c '{grow}'")
+    with pytest.raises(RenderError) as caught:
+        run_tool(
+            [str(tool)],
+            cwd=tmp_path,
+            env=clean_env(tool, tmp_path / "scratch"),
+            limits=RenderLimits(memory_bytes=256 * 1024 * 1024),
+            what="fake build",
+            limiter=Path(limiter),
+        )
+    assert "needed more than 256 MiB of memory" in caught.value.message
+
+
+def test_the_same_tool_runs_when_the_limit_allows_it(tmp_path: Path) -> None:
+    limiter = shutil.which("prlimit")
+    assert limiter is not None
+    grow = 'x=$(head -c 4000000 /dev/zero | tr "\\0" a); echo ${#x}'
+    tool = script(tmp_path / "bin", "tool", f"exec bash -c '{grow}'")
+    done = run_tool(
+        [str(tool)],
+        cwd=tmp_path,
+        env=clean_env(tool, tmp_path / "scratch"),
+        limits=RenderLimits(memory_bytes=1024 * 1024 * 1024),
+        what="fake build",
+        limiter=Path(limiter),
+    )
+    assert done.stdout == b"4000000\n"
