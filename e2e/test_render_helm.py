@@ -160,3 +160,28 @@ def test_a_chart_with_values_files_crds_and_a_vendored_dependency_syncs_as_helm_
     assert "lib 0.1.0" in error["message"], error
     assert "helm dependency build" in error["message"], error
     assert get_object(admin, f"/api/v1/namespaces/{ns}/serviceaccounts/lib-sa") is not None
+
+
+def test_a_chart_that_builds_gigabytes_in_memory_is_stopped_by_the_memory_limit(
+    admin: KubeHttp,
+    request: pytest.FixtureRequest,
+    syncd_controller: Controller,
+    git_http: GitHttpServer,
+    git_repo_factory: GitRepoFactory,
+) -> None:
+    bomb = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n"
+        '  a: "{{ range until 20000000 }}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx{{ end }}"\n'
+    )
+    repo = git_repo_factory(git_http)
+    sha = repo.commit(
+        {
+            "bomb/Chart.yaml": "apiVersion: v2\nname: bomb\nversion: 0.1.0\n",
+            "bomb/templates/cm.yaml": bomb,
+        },
+        "a template that never stops growing",
+    )
+    name = create_root_sync(admin, request, repo=git_http.repo_url(repo.name), git={"dir": "bomb"})
+    obj = wait_render_error(admin, name, sha)
+    (error,) = errors_with_code(obj["status"], "SD1068")
+    assert "render memory limit" in error["message"], error
