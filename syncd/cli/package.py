@@ -251,8 +251,18 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("SYNCD_CLUSTER_NAME", ""),
         help="the cluster's name for ClusterSelectors (default $SYNCD_CLUSTER_NAME)",
     )
-    group.add_argument("--kustomize", type=Path, metavar="PATH", help="kustomize binary")
-    group.add_argument("--helm", type=Path, metavar="PATH", help="helm binary")
+    group.add_argument(
+        "--kustomize",
+        type=Path,
+        metavar="PATH",
+        help="kustomize binary (default $SYNCD_KUSTOMIZE, else kustomize on PATH)",
+    )
+    group.add_argument(
+        "--helm",
+        type=Path,
+        metavar="PATH",
+        help="helm binary (default $SYNCD_HELM, else helm on PATH)",
+    )
 
 
 def read_settings_from(args: argparse.Namespace, *, limits: DecodeLimits) -> ReadSettings:

@@ -145,7 +145,9 @@ REGISTRY: Final[Mapping[ErrorCode, ErrorSpec]] = MappingProxyType(
             _spec(
                 ErrorCode.RENDER_FAILURE,
                 "rendering the package failed",
-                "Run the same renderer locally (`syncd render`) to see the full output.",
+                "Read the tool's message on status.rendering; `syncd render --sync "
+                "root-sync.yaml DIR` runs the same renderer locally with the sync's options. "
+                "Nothing of the commit was applied or pruned.",
             ),
             _spec(
                 ErrorCode.INVALID_DEPENDENCY,
