@@ -46,7 +46,7 @@ from bench.kustomize_package import (
 from bench.kustomize_raw_contender import KustomizeRawContender
 from bench.manifests import BENCH_LABEL
 from bench.report import PhaseResult, render_table, result_json
-from bench.sync_bench import Entry, print_machine, run_one, set_up
+from bench.sync_bench import Entry, checked, print_machine, run_one, set_up
 from bench.syncd_render_contender import SyncdRenderContender
 from syncd.devenv.controlplane import ControlPlane
 from syncd.devenv.kubehttp import KubeHttp
@@ -70,17 +70,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--rounds", type=int, default=3, help="rounds; the median is reported")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, packages)")
-    args = parser.parse_args(argv)
-    only = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = sorted(set(only) - set(CONTENDERS))
-    if unknown or not only:
-        parser.error(f"--only takes a subset of {','.join(CONTENDERS)}; got {args.only!r}")
-    if args.concurrency < 1:
-        parser.error("--concurrency must be at least 1")
-    if args.rounds < 1:
-        parser.error("--rounds must be at least 1")
-    args.only = list(dict.fromkeys(only))
-    return args
+    return checked(parser, parser.parse_args(argv), CONTENDERS)
 
 
 def slug(name: str) -> str:

@@ -85,11 +85,17 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="run the scenario this many times and report the median round (kubectl: first only)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, manifests)")
-    args = parser.parse_args(argv)
+    return checked(parser, parser.parse_args(argv), CONTENDERS)
+
+
+def checked(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, contenders: Sequence[str]
+) -> argparse.Namespace:
+    """`args` with `--only` as a list of known contenders; usage errors for bad values."""
     only = [name.strip() for name in args.only.split(",") if name.strip()]
-    unknown = sorted(set(only) - set(CONTENDERS))
+    unknown = sorted(set(only) - set(contenders))
     if unknown or not only:
-        parser.error(f"--only takes a subset of {','.join(CONTENDERS)}; got {args.only!r}")
+        parser.error(f"--only takes a subset of {','.join(contenders)}; got {args.only!r}")
     if args.concurrency < 1:
         parser.error("--concurrency must be at least 1")
     if args.rounds < 1:
