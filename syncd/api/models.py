@@ -14,6 +14,7 @@ from typing import Any, Literal
 from syncd.api.spec import RepoSyncSpec, RootSyncSpec
 from syncd.api.status import SyncObjectStatus
 from syncd.api.wire import KubeObject
+from syncd.core.sync import SyncId, SyncKind
 
 ROOT_DEFAULT_NAMESPACE = "default"
 """Where a RootSync puts namespaced objects that name no namespace (as Config Sync does)."""
@@ -29,6 +30,15 @@ class RootSync(KubeObject):
     """What happened to the last commit, written by syncd."""
 
     @property
+    def sync_id(self) -> SyncId:
+        """The identity of this RootSync (kind, namespace, name)."""
+        return SyncId(
+            kind=SyncKind.ROOT_SYNC,
+            namespace=self.metadata.namespace or "",
+            name=self.metadata.name,
+        )
+
+    @property
     def default_namespace(self) -> str:
         """Where namespaced objects that name no namespace go: spec.defaultNamespace or default."""
         return self.spec.default_namespace or ROOT_DEFAULT_NAMESPACE
@@ -42,6 +52,15 @@ class RepoSync(KubeObject):
     """Where the package comes from and how to sync it."""
     status: SyncObjectStatus | None = None
     """What happened to the last commit, written by syncd."""
+
+    @property
+    def sync_id(self) -> SyncId:
+        """The identity of this RepoSync (kind, namespace, name)."""
+        return SyncId(
+            kind=SyncKind.REPO_SYNC,
+            namespace=self.metadata.namespace or "",
+            name=self.metadata.name,
+        )
 
     @property
     def service_account_name(self) -> str:
@@ -62,3 +81,14 @@ def parse_root_sync(obj: Mapping[str, Any]) -> RootSync:
 def parse_repo_sync(obj: Mapping[str, Any]) -> RepoSync:
     """A validated RepoSync; raises SyncSpecError (SD1061) naming each bad field."""
     return RepoSync.from_object(obj)
+
+
+SyncObject = RootSync | RepoSync
+"""Either kind of sync object."""
+
+
+def parse_sync(obj: Mapping[str, Any], kind: SyncKind) -> SyncObject:
+    """A validated sync object of `kind`; raises SyncSpecError (SD1061) naming each bad field."""
+    if kind is SyncKind.REPO_SYNC:
+        return parse_repo_sync(obj)
+    return parse_root_sync(obj)

@@ -10,6 +10,7 @@ already in the form `to_object` writes.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
@@ -298,17 +299,45 @@ class RootSyncSpec(SyncSpec):
         return found
 
 
+_SCP_LIKE = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^/]")
+_REMOTE_SCHEMES = ("https://", "http://", "ssh://", "git://")
+
+
+def local_repo_problem(repo: str) -> str:
+    """Why `repo` names this machine's files rather than a remote ('' when it is remote)."""
+    if repo.lower().startswith(_REMOTE_SCHEMES) or _SCP_LIKE.match(repo):
+        return ""
+    return (
+        "must be a remote repository URL (https://, http://, ssh://, git:// or user@host:path); "
+        "file:// URLs and local paths are allowed for a RootSync only"
+    )
+
+
 class RepoSyncSpec(SyncSpec):
     """The desired state of a RepoSync."""
 
-    service_account_name: str | None = None
+    source_format: SourceFormat = SourceFormat.UNSTRUCTURED
+    """Repository layout; only unstructured: the hierarchy format is for RootSync."""
+    service_account_name: (
+        Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")] | None
+    ) = None
     """Service account the RepoSync acts as; default syncd-<name>."""
     override: Override = Field(default_factory=Override, json_schema_extra={"default": {}})
     """Tuning; every field has a default."""
 
     def problems(self) -> list[tuple[str, str]]:
-        """Shared problems plus a lifted kustomize load restrictor (RootSync only)."""
+        """Shared problems plus what only a RootSync may do.
+
+        That is a lifted kustomize load restrictor, the hierarchy format, the
+        local source and Git repositories on this machine (file://, paths).
+        """
         found = super().problems()
         if self.render.kustomize.load_restrictor is LoadRestrictor.NONE:
             found.append(("render.kustomize.loadRestrictor", "none is allowed for a RootSync only"))
+        if self.source_format is SourceFormat.HIERARCHY:
+            found.append(("sourceFormat", "hierarchy is allowed for a RootSync only"))
+        if self.source_type is SourceType.LOCAL or self.local is not None:
+            found.append(("local", "the local source is allowed for a RootSync only"))
+        if self.git is not None and (problem := local_repo_problem(self.git.repo)):
+            found.append(("git.repo", problem))
         return found

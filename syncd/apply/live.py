@@ -9,8 +9,9 @@ before anyone decides to create them: a GET each when few are missing, else
 one LIST without the selector (per namespace when they sit in a few).
 
 A kind whose LIST fails is *unknown*: the planner neither applies nor prunes
-anything of it in this run (SD2002), because it cannot tell what exists or
-who owns it. A failed lookup makes just the objects it was for unknown.
+anything of it in this run (SD2002; SD2013 when the sync's identity may not
+list it), because it cannot tell what exists or who owns it. A failed lookup
+makes just the objects it was for unknown.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Final
 from syncd.core.errors import (
     ClusterError,
     ErrorCode,
+    ForbiddenError,
     NotFoundError,
     ResourceRef,
     SyncdError,
@@ -192,10 +194,14 @@ def _unreadable(
     name = f"{kind}.{group}" if group else kind
     affected = sorted(ref for ref in refs if (ref.group, ref.kind) == gk)
     what = "looking up declared objects of" if looking_up else "listing"
+    forbidden = isinstance(exc, ForbiddenError)
+    hint = (
+        "grant the sync's identity get and list on that resource" if forbidden else "syncd retries"
+    )
     return SyncdError(
         f"{what} {name} failed, so nothing of that kind was applied or pruned in this run "
-        f"(syncd retries): {exc.message}",
-        code=ErrorCode.LIVE_STATE_UNKNOWN,
+        f"({hint}): {exc.message}",
+        code=ErrorCode.FORBIDDEN if forbidden else ErrorCode.LIVE_STATE_UNKNOWN,
         resources=[ResourceRef(ref=ref) for ref in affected[:20]],
-        transient=True,
+        transient=not forbidden,
     )

@@ -1,8 +1,10 @@
 """`syncd run`: the controller process (composition root).
 
 Reads settings from SYNCD_* variables, connects to the API server, watches
-RootSync objects in its namespace, runs one worker per sync and polls each
-source at its period. Every sync sends its requests through its own lane of
+RootSync objects in its namespace and RepoSync objects in every namespace,
+runs one worker per sync (both kinds through the same pipeline; a RepoSync
+acting as its namespace's service account) and polls each source at its
+period. Every sync sends its requests through its own lane of
 one fair executor (SYNCD_APPLY_CONCURRENCY threads in all), and the
 connection pool is sized for everything that talks to the API server at
 once (`RunLimits`). SIGTERM or SIGINT stops it cleanly within
@@ -29,7 +31,7 @@ from syncd.cli.clock import SystemClock
 from syncd.cluster.client import KubeClient
 from syncd.cluster.config import load_connection
 from syncd.core.errors import ClusterError
-from syncd.core.sync import SyncId
+from syncd.core.sync import SyncId, SyncKind
 from syncd.logging import LogFormat, configure_logging, get_logger
 from syncd.reconcile.lanes import FairExecutor
 from syncd.reconcile.manager import SyncManager
@@ -45,8 +47,8 @@ SHUTDOWN_SECONDS = 20.0
 """How long SIGTERM waits in all for runs to end (below Kubernetes' default 30 s grace)."""
 SYNC_CONNECTIONS = 64
 """Pool connections kept for sync worker threads (each sends one request at a time)."""
-WATCH_CONNECTIONS = 1
-"""The RootSync watch holds one connection."""
+WATCH_CONNECTIONS = 2
+"""The RootSync and RepoSync watches hold one connection each."""
 SPARE_CONNECTIONS = 4
 """Headroom (discovery refreshes, a watch being replaced)."""
 
@@ -104,15 +106,19 @@ _LIMITS = "\n".join(
             "pool",
             f"{_DEFAULTS.connections} keep-alive connections by default: one per request "
             f"thread, {SYNC_CONNECTIONS} for sync worker threads, {WATCH_CONNECTIONS} for the "
-            f"RootSync watch, {SPARE_CONNECTIONS} spare. Past {SYNC_CONNECTIONS} syncs talking "
-            "at once, extra connections are opened per request and closed after it.",
+            f"RootSync and RepoSync watches, {SPARE_CONNECTIONS} spare. Past "
+            f"{SYNC_CONNECTIONS} syncs talking at once, extra connections are opened per "
+            "request and closed after it.",
         ),
     ]
 )
 
 HELP = f"""\
-Run the syncd controller: watch RootSync objects and keep the cluster as
-their sources declare.
+Run the syncd controller: watch RootSync objects (in SYNCD_NAMESPACE) and
+RepoSync objects (in every namespace) and keep the cluster as their sources
+declare. A RepoSync acts as its service account (spec.serviceAccountName,
+default syncd-<name>) by impersonation, so syncd's own account needs the
+impersonate verb on serviceaccounts (manifests/rbac/).
 
 configuration (environment):
   SYNCD_KUBECONFIG         kubeconfig to use (default: in-cluster, then ~/.kube/config)
@@ -152,7 +158,7 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     """Add the `run` subcommand."""
     parser = commands.add_parser(
         "run",
-        help="run the controller (watch RootSyncs and sync them)",
+        help="run the controller (watch RootSyncs and RepoSyncs and sync them)",
         description=HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -214,14 +220,18 @@ def run(args: argparse.Namespace) -> int:
         )
 
     scheduler = PollScheduler()
-    manager = SyncManager(
-        cluster,
-        namespace=settings.namespace,
-        scheduler=scheduler,
-        runner_factory=runner,
-        stop=stop,
-        monotonic=clock.monotonic,
-    )
+    managers = [
+        SyncManager(
+            cluster,
+            namespace=namespace,
+            kind=kind,
+            scheduler=scheduler,
+            runner_factory=runner,
+            stop=stop,
+            monotonic=clock.monotonic,
+        )
+        for kind, namespace in ((SyncKind.ROOT_SYNC, settings.namespace), (SyncKind.REPO_SYNC, ""))
+    ]
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
@@ -236,12 +246,15 @@ def run(args: argparse.Namespace) -> int:
         connections=limits.connections,
     )
     scheduler.start()
-    manager.start()
+    for manager in managers:
+        manager.start()
     stop.wait()
     deadline = Deadline.after(SHUTDOWN_SECONDS, monotonic=clock.monotonic)
     log.info("cli.stopping", timeout=SHUTDOWN_SECONDS)
     scheduler.shutdown()
-    abandoned = manager.shutdown(timeout=deadline.remaining())
+    abandoned = [
+        sync for manager in managers for sync in manager.shutdown(timeout=deadline.remaining())
+    ]
     threads_done = requests.shutdown(timeout=deadline.remaining())
     log.info(
         "cli.stopped",

@@ -8,7 +8,7 @@ names the concrete classes (real ones in `cluster`, `source`, ...; fakes in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -115,6 +115,15 @@ class Cluster(Protocol):
     `UnknownKindError` for kinds discovery does not know, and `ClusterError`
     for transport failures. Responses are plain dicts decoded from JSON.
     """
+
+    def impersonating(self, user: str, groups: Sequence[str] = ()) -> Cluster:
+        """The same conversation acting as `user` (Impersonate-User), sharing discovery.
+
+        Every request of the returned cluster is authorized as `user`; the
+        caller's identity needs the `impersonate` verb on it (for a service
+        account user, on `serviceaccounts` in its namespace).
+        """
+        ...
 
     def resource_type(self, group: str, kind: str, *, version: str = "") -> ResourceType:
         """The REST mapping of a group and kind (cached discovery).

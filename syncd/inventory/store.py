@@ -10,6 +10,10 @@ deletes anything it reads every other sync's claims (`claims_elsewhere`, one
 LIST) and hands claimed objects over instead. Writes are server-side applies
 by field manager `syncd`, skipped when the record would not change, so a
 steady sync writes nothing.
+
+A RepoSync's inventory and claims never reach outside its namespace: entries
+there (a ResourceGroup edited by hand) are ignored when read and dropped at
+the next write (`syncd.tenancy.policy`).
 """
 
 from __future__ import annotations
@@ -43,6 +47,10 @@ from syncd.core.metadata import (
 from syncd.core.ports import Clock, Cluster, JsonObject
 from syncd.core.refs import ObjectRef
 from syncd.core.sync import INVENTORY_KIND, SYNCD_GROUP, SYNCD_VERSION, SyncId
+from syncd.logging import get_logger
+from syncd.tenancy.policy import within_scope
+
+log = get_logger("inventory.store")
 
 TOOLING = f"syncd/{__version__}"
 REREAD_SECONDS = 300.0
@@ -167,8 +175,18 @@ class InventoryStore:
                 f"ResourceGroup {self._sync.namespace}/{self._sync.name} is an ApplySet managed "
                 f"by {tooling!r}, not syncd; delete it or rename the sync"
             )
-        refs = InventorySet.of(_refs_of(live))
-        claims = _claims_of(live)
+        listed = _refs_of(live)
+        inside, outside = within_scope(listed, sync=self._sync)
+        if outside:
+            # A tenant's ResourceGroup edited by hand: never list or prune those.
+            log.warning(
+                "inventory.outside_scope_ignored",
+                sync=str(self._sync),
+                objects=[ref.short for ref in sorted(outside)[:20]],
+                count=len(outside),
+            )
+        refs = InventorySet.of(inside)
+        claims, _ = within_scope(_claims_of(live), sync=self._sync)
         if self._last_statuses is None:
             self._last_statuses = _statuses_of(live)
         written = tooling if _names_sync(live, self._sync.manager) else ""
@@ -223,9 +241,11 @@ class InventoryStore:
             claimant = str(
                 ((item.get("metadata") or {}).get("annotations") or {}).get(MANAGER_ANNOTATION, "")
             )
-            if not claimant or claimant == self._sync.manager:
+            claimer = SyncId.parse(claimant)
+            if claimer is None or claimer == self._sync:
                 continue
-            for ref in sorted(_claims_of(item)):
+            claims, _ = within_scope(_claims_of(item), sync=claimer)
+            for ref in sorted(claims):
                 found.setdefault(ref, claimant)
         return found
 

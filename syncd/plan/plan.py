@@ -11,7 +11,10 @@ a declared object:
    this sync, otherwise nothing (not applied, not in the new inventory);
 3. live copy managed by another sync -> CONFLICT and SD1060, never touched
    (and recorded as this sync's claim, so that the other sync hands it over
-   instead of deleting it once it lets go);
+   instead of deleting it once it lets go). The one exception: a RootSync
+   takes over an object a RepoSync holds (`SyncId.may_take_over`); that
+   RepoSync then finds it managed by the RootSync (SD1060) and drops it from
+   its inventory without deleting it;
 4. live copy terminating (deletionTimestamp set) -> HOLD and SD2011: never
    patched mid-delete; re-created once it is gone;
 5. `client.lifecycle.config.k8s.io/mutation: ignore` and a live copy ->
@@ -57,6 +60,7 @@ from syncd.core.pointers import (
 )
 from syncd.core.reclaim import reclaimable
 from syncd.core.refs import ObjectRef
+from syncd.core.sync import SyncId
 from syncd.plan.changes import why_apply
 from syncd.plan.decorate import SERVER_METADATA, decorate
 from syncd.plan.removals import Known, guard, manager_of, removals
@@ -175,7 +179,9 @@ def _plan_declared(
         )
         if untouched is not None:
             return untouched
-    return _apply_or_unchanged(manifest, live, adopted=not owner, managed=managed, context=context)
+    return _apply_or_unchanged(
+        manifest, live, adopted=owner != context.sync_id, managed=managed, context=context
+    )
 
 
 def _apply_or_unchanged(
@@ -267,7 +273,7 @@ def _left_alone(
 ) -> PlannedObject | None:
     """CONFLICT, HOLD (terminating) or SKIP_MUTATION for an existing object; else None."""
     ref = manifest.ref
-    if owner and owner != sync_id:
+    if owner and owner != sync_id and not _takes_over(sync_id, owner):
         errors.append(
             SourceContentError(
                 f"{ref} is managed by {owner}; {sync_id} will not touch it",
@@ -282,6 +288,12 @@ def _left_alone(
     if manifest.annotation(MUTATION_ANNOTATION) == MUTATION_IGNORE:
         return _planned(manifest, Action.SKIP_MUTATION, live, "mutation: ignore; exists")
     return None
+
+
+def _takes_over(sync_id: str, owner: str) -> bool:
+    """Whether the sync `sync_id` takes an object `owner` holds (a RootSync from a RepoSync)."""
+    sync = SyncId.parse(sync_id)
+    return sync is not None and sync.may_take_over(owner)
 
 
 def _terminating_error(manifest: Manifest, live: Mapping[str, Any]) -> SyncdError:

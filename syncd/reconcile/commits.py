@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from syncd.api.duration import parse_duration
-from syncd.api.models import RootSync
+from syncd.api.models import SyncObject
 from syncd.core.ports import Cluster, Source
 from syncd.reconcile.parsing import parse_commit
 from syncd.reconcile.reporting import Parsed
@@ -34,14 +34,12 @@ class CommitReader:
     def __init__(
         self,
         *,
-        cluster: Cluster,
         renderer: PackageRenderer,
         source_factory: SourceFactory,
         cache_dir: Path,
         cluster_name: str = "",
     ) -> None:
         """Nothing is fetched until the first `read`."""
-        self._cluster = cluster
         self._renderer = renderer
         self._factory = source_factory
         self._cache_dir = cache_dir
@@ -55,12 +53,16 @@ class CommitReader:
         """The commit read last ('' before the first read)."""
         return self._parsed.commit if self._parsed else ""
 
-    def source(self, sync: RootSync) -> Source:
-        """The sync's Source, built again when the spec fields it and rendering read change."""
-        key = sync.spec.model_dump_json(include=_READ_FIELDS)
+    def source(self, sync: SyncObject, *, cluster: Cluster, identity: str) -> Source:
+        """The sync's Source, built again when the spec fields it and rendering read change.
+
+        `cluster` reads the credentials Secrets (as `identity`, whose change
+        builds the source again too).
+        """
+        key = identity + sync.spec.model_dump_json(include=_READ_FIELDS)
         if self._source is None or key != self._key:
             timeout = parse_duration(sync.spec.override.api_server_timeout).total_seconds()
-            self._source = self._factory(self._cluster, sync, self._cache_dir, max(timeout, 30))
+            self._source = self._factory(cluster, sync, self._cache_dir, max(timeout, 30))
             if key != self._key:
                 self._key = key
                 self._parsed = None
@@ -70,17 +72,22 @@ class CommitReader:
         """Build the source again next run (its credentials Secret may have been fixed)."""
         self._source = None
 
-    def read(self, source: Source, commit: str, sync: RootSync, bound: Any) -> Parsed:
-        """The parsed content of `commit`: the last result when it is still the same."""
+    def read(
+        self, source: Source, commit: str, sync: SyncObject, bound: Any, *, cluster: Cluster
+    ) -> Parsed:
+        """The parsed content of `commit`: the last result when it is still the same.
+
+        `cluster` reads the credentials Secrets and discovery, as the sync's identity.
+        """
         if self._parsed is not None and self._parsed.commit == commit:
             return self._parsed
         with source.fetch(commit) as snapshot:
             parsed = parse_commit(
                 commit,
                 snapshot,
-                cluster=self._cluster,
+                cluster=cluster,
                 renderer=self._renderer,
-                options=read_options(self._cluster, sync, cluster_name=self._cluster_name),
+                options=read_options(cluster, sync, cluster_name=self._cluster_name),
             )
         bound.info(
             "reconcile.parsed",

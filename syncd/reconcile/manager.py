@@ -1,6 +1,8 @@
-"""Watches sync objects and keeps one worker (and one poll job) per sync.
+"""Watches sync objects of one kind and keeps one worker (and one poll job) per sync.
 
-A new RootSync gets a worker and an immediate run; a spec change (a new
+One manager watches RootSyncs in syncd's namespace, another RepoSyncs in
+every namespace; both build workers with the same runner factory, so both
+kinds run the same pipeline. A new sync gets a worker and an immediate run; a spec change (a new
 metadata.generation) triggers a run at once; a deleted one stops its worker
 (its objects are orphaned: they stay). Status writes change no generation, so
 they trigger nothing.
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from syncd.api.duration import parse_duration
-from syncd.core.errors import ClusterError, ResourceExpiredError
+from syncd.core.errors import ClusterError, ResourceExpiredError, UnknownKindError
 from syncd.core.ports import Cluster, JsonObject, WatchEventType
 from syncd.core.sync import SYNCD_GROUP, SyncId, SyncKind
 from syncd.logging import get_logger
@@ -32,6 +34,8 @@ from syncd.reconcile.worker import SyncRun, SyncWorker, TriggerReason
 log = get_logger("reconcile.manager")
 DEFAULT_PERIOD = dt.timedelta(seconds=15)
 WATCH_RETRY_SECONDS = 1.0
+CRD_RETRY_SECONDS = 30.0
+"""How often to look for a sync kind whose CRD the cluster does not serve."""
 WORKER_JOIN_SECONDS = 30.0
 
 
@@ -67,13 +71,14 @@ def _period_of(obj: JsonObject) -> dt.timedelta:
 
 
 class SyncManager:
-    """Owns the workers of every RootSync in one namespace."""
+    """Owns the workers of every sync of one kind in one namespace ('' for all)."""
 
     def __init__(
         self,
         cluster: Cluster,
         *,
         namespace: str,
+        kind: SyncKind = SyncKind.ROOT_SYNC,
         scheduler: Scheduler,
         runner_factory: RunnerFactory,
         stop: threading.Event,
@@ -82,6 +87,7 @@ class SyncManager:
         """`runner_factory(sync, latest)` builds what one sync's worker runs."""
         self._cluster = cluster
         self._namespace = namespace
+        self._kind = kind
         self._scheduler = scheduler
         self._factory = runner_factory
         self._stop = stop
@@ -89,7 +95,9 @@ class SyncManager:
         self._closed = False
         self._lock = threading.Lock()
         self._entries: dict[SyncId, _Entry] = {}
-        self._thread = threading.Thread(target=self._watch_loop, name="sync-manager", daemon=True)
+        self._thread = threading.Thread(
+            target=self._watch_loop, name=f"sync-manager-{kind.value}", daemon=True
+        )
 
     def start(self) -> None:
         """Start watching."""
@@ -133,7 +141,7 @@ class SyncManager:
         while not self._stop.is_set():
             try:
                 if rtype is None:
-                    rtype = self._cluster.resource_type(SYNCD_GROUP, SyncKind.ROOT_SYNC.value)
+                    rtype = self._cluster.resource_type(SYNCD_GROUP, self._kind.value)
                 if not resource_version:
                     listed = self._cluster.list(rtype, namespace=self._namespace)
                     self._resync({self._id(o): o for o in listed.items})
@@ -162,15 +170,20 @@ class SyncManager:
                     self._stop.wait(WATCH_RETRY_SECONDS)
             except ResourceExpiredError:
                 resource_version = ""
+            except UnknownKindError as exc:
+                # The CRD is not installed (yet): look again now and then, quietly.
+                log.warning("reconcile.watch_failed", kind=self._kind.value, error=str(exc))
+                self._cluster.refresh_discovery()
+                self._stop.wait(CRD_RETRY_SECONDS)
             except ClusterError as exc:
-                log.warning("reconcile.watch_failed", error=str(exc))
+                log.warning("reconcile.watch_failed", kind=self._kind.value, error=str(exc))
                 resource_version = ""
                 self._stop.wait(WATCH_RETRY_SECONDS)
 
     def _id(self, obj: JsonObject) -> SyncId:
         meta = obj.get("metadata") or {}
         return SyncId(
-            kind=SyncKind.ROOT_SYNC,
+            kind=self._kind,
             namespace=str(meta.get("namespace", self._namespace)),
             name=str(meta.get("name")),
         )

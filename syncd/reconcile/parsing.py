@@ -3,7 +3,8 @@
 The render stage (`syncd.render`) turns the fetched tree into declared
 objects; namespaced objects that name no namespace go to the sync's default
 namespace (`default` for a RootSync unless `spec.defaultNamespace` says
-otherwise, the RepoSync's own namespace for a RepoSync).
+otherwise, the RepoSync's own namespace for a RepoSync), and a RepoSync's
+objects outside its namespace are refused (SD1058, `syncd.tenancy.policy`).
 
 A kind's scope (namespaced or not) comes from the cluster's discovery. A kind
 the cluster does not serve is a fact worth keeping with the commit (the
@@ -18,16 +19,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from syncd.api.models import RepoSync, RootSync
+from syncd.api.models import RootSync, SyncObject
 from syncd.api.spec import SourceFormat
 from syncd.core.errors import ClusterError, UnknownKindError
 from syncd.core.ordering import apply_waves
 from syncd.core.ports import Cluster, SourceSnapshot
 from syncd.core.render import GitAccess, RenderedBundle, RenderOptions
+from syncd.core.sync import SyncId
 from syncd.parse.hierarchy.layout import read_layout
 from syncd.parse.validate import ScopeRules, validate
 from syncd.reconcile.reporting import Parsed
 from syncd.render.stage import PackageRenderer, RenderRequest
+from syncd.tenancy.policy import confine
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,10 +44,12 @@ class ReadOptions:
     """sourceFormat: hierarchy (Config Sync's cluster/, namespaces/, ... layout)."""
     cluster_name: str = ""
     """This cluster's name, for ClusterSelectors (SYNCD_CLUSTER_NAME)."""
+    sync: SyncId | None = None
+    """The sync the commit is read for: a RepoSync's objects are confined to its namespace."""
 
 
 def options_of(
-    sync: RootSync | RepoSync, *, cluster_name: str = "", git: GitAccess | None = None
+    sync: SyncObject, *, cluster_name: str = "", git: GitAccess | None = None
 ) -> ReadOptions:
     """How `sync` reads its commits (its spec's render options, default namespace and format)."""
     hierarchy = isinstance(sync, RootSync) and sync.spec.source_format is SourceFormat.HIERARCHY
@@ -54,6 +59,7 @@ def options_of(
         git=git,
         hierarchy=hierarchy,
         cluster_name=cluster_name,
+        sync=sync.sync_id,
     )
 
 
@@ -75,6 +81,8 @@ def read_rendered(
         layout.manifests,
         scope=ScopeRules(is_namespaced=is_namespaced, default_namespace=options.default_namespace),
     )
+    if options.sync is not None:
+        validation = confine(validation, sync=options.sync)
     return Parsed(
         commit=commit,
         validation=validation,

@@ -1,5 +1,10 @@
 """One sync run: fetch, parse, validate, plan, record, apply, prune, record, report.
 
+The same run serves both kinds of sync: the kind, scope and identity come
+from the `SyncId` and the sync object as values (`syncd.reconcile.identity`).
+Requests to managed objects go out as the sync's identity (`Acting`); the
+inventory, the status and Events are written with syncd's own.
+
 Only this module moves values from one stage to the next. A run whose remote
 revision has not moved since the last run reuses the parsed manifests: it
 fetches, renders and parses nothing and only compares the live objects (one
@@ -18,18 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from syncd.api.duration import parse_duration
-from syncd.api.models import RootSync, parse_root_sync
+from syncd.api.models import RepoSync, SyncObject, parse_sync
 from syncd.api.spec import StatusMode
 from syncd.api.status import ConditionReason
-from syncd.apply.applier import Applier, ApplyResult
-from syncd.apply.live import LiveReader, LiveState
-from syncd.apply.namespaces import NamespaceGuard
-from syncd.apply.pruner import PruneIdentity, Pruner, PruneResult
-from syncd.apply.waiter import Waiter
+from syncd.apply.applier import ApplyResult
+from syncd.apply.live import LiveState
+from syncd.apply.pruner import PruneResult
 from syncd.core.errors import ClusterError, SourceFetchError, SyncSpecError
 from syncd.core.inventory import InventorySet
 from syncd.core.limits import DecodeLimits
-from syncd.core.metadata import APPLYSET_PART_OF_LABEL
 from syncd.core.plan import Plan
 from syncd.core.plan import PruneGuard as PlanPruneGuard
 from syncd.core.ports import Clock, Cluster, JsonObject
@@ -38,6 +40,7 @@ from syncd.core.sync import SyncId
 from syncd.inventory.store import InventoryStore
 from syncd.logging import get_logger
 from syncd.plan.plan import build_plan
+from syncd.reconcile.acting import Acting, SyncHands
 from syncd.reconcile.baselines import Baselines
 from syncd.reconcile.commits import CommitReader
 from syncd.reconcile.events import announce, announce_drift
@@ -100,23 +103,16 @@ class Pipeline:
         self._sync = sync
         self._ports = ports
         self._latest = latest
-        cluster, executor = ports.cluster, ports.executor
+        cluster = ports.cluster
         self._inventory = InventoryStore(cluster, sync=sync, clock=ports.clock)
-        applyset = self._inventory.applyset_id
-        waiter = Waiter(cluster, clock=ports.clock, executor=executor, stop=ports.stop)
-        self._applier = Applier(cluster, executor=executor, waiter=waiter, stop=ports.stop)
-        self._pruner = Pruner(
+        self._hands = SyncHands(
             cluster,
-            executor=executor,
+            sync=sync,
+            applyset_id=self._inventory.applyset_id,
             clock=ports.clock,
-            identity=PruneIdentity(sync_id=sync.manager, applyset_id=applyset),
-            namespaces=NamespaceGuard(
-                cluster, executor=executor, protected=(ports.system_namespace, sync.namespace)
-            ),
+            executor=ports.executor,
             stop=ports.stop,
-        )
-        self._reader = LiveReader(
-            cluster, executor=executor, selector=f"{APPLYSET_PART_OF_LABEL}={applyset}"
+            system_namespace=ports.system_namespace,
         )
         self._status = StatusWriter(cluster, clock=ports.clock)
         self._events = EventRecorder(cluster, clock=ports.clock)
@@ -124,7 +120,6 @@ class Pipeline:
         self._baselines = Baselines()
         self._rejections = Rejections(clock=ports.clock)
         self._commits = CommitReader(
-            cluster=cluster,
             renderer=ports.renderer or PackageRenderer(tools=Tools(), decode_limits=ports.limits),
             source_factory=ports.source_factory,
             cache_dir=ports.cache_dir,
@@ -159,7 +154,7 @@ class Pipeline:
             bound.warning("reconcile.finalizer_failed", error=str(exc))
             return False
         try:
-            sync = parse_root_sync(obj)
+            sync = self._hands.parse(obj)
         except SyncSpecError as exc:
             self._report(obj, _stalled(generation, exc))
             return True
@@ -167,7 +162,7 @@ class Pipeline:
             self._report(obj, RunReport(generation=generation, suspended=True))
             return True
         try:
-            report = self._sync_once(sync, generation, bound)
+            report = self._sync_once(sync, self._hands.of(sync), generation, bound)
         except SourceFetchError as exc:
             bound.warning("reconcile.source_failed", error=str(exc))
             self._commits.forget_source()  # re-read the credentials Secret next run
@@ -193,12 +188,13 @@ class Pipeline:
         if not has_finalizer(obj):
             return True
         try:
+            hands = self._hands.for_deletion(obj)
             result = delete_managed(
-                self._ports.cluster,
+                hands.cluster,
                 self._sync,
                 inventory=self._inventory,
-                reader=self._reader,
-                pruner=self._pruner,
+                reader=hands.reader,
+                pruner=hands.pruner,
                 timeout=self._timeout(obj),
             )
             if result is not None and not result.failed:
@@ -228,7 +224,7 @@ class Pipeline:
 
     def _timeout(self, obj: JsonObject) -> float:
         try:
-            return _reconcile_timeout(parse_root_sync(obj))
+            return _reconcile_timeout(parse_sync(obj, self._sync.kind))
         except (SyncSpecError, ValueError):
             return 300.0
 
@@ -239,13 +235,15 @@ class Pipeline:
         # Drift is news even when the status (same counts) does not change.
         announce_drift(self._events, obj, report)
 
-    def _sync_once(self, sync: RootSync, generation: int, bound: Any) -> RunReport:
-        source = self._commits.source(sync)
+    def _sync_once(self, sync: SyncObject, hands: Acting, generation: int, bound: Any) -> RunReport:
+        # A RootSync's Secrets are the platform's, in syncd's namespace: read as syncd.
+        secrets = hands.cluster if isinstance(sync, RepoSync) else self._ports.cluster
+        source = self._commits.source(sync, cluster=secrets, identity=str(hands.identity))
         commit = source.resolve()
         # The inventory is read while the commit is parsed: neither needs the other.
         loading = self._ports.executor.submit(self._inventory.load)
         try:
-            parsed = self._commits.read(source, commit, sync, bound)
+            parsed = self._commits.read(source, commit, sync, bound, cluster=secrets)
         except BaseException:
             # The store is not shared between threads: the read ends before the next run.
             concurrent.futures.wait([loading])
@@ -258,7 +256,7 @@ class Pipeline:
         kinds = {(m.ref.group, m.ref.kind) for m in parsed.validation.manifests} | {
             (r.group, r.kind) for r in inventory.refs
         }
-        live = self._reader.read(kinds, declared=[m.ref for m in declared])
+        live = hands.reader.read(kinds, declared=[m.ref for m in declared])
         planned_at = self._ports.clock.monotonic()
         guard = sync.spec.override.prune
         plan = build_plan(
@@ -287,13 +285,13 @@ class Pipeline:
             # per commit: retrying a failing object must not flip Error -> Syncing.
             self._report_progress(generation, commit, parsed)
         timeout = _reconcile_timeout(sync)
-        applied = self._applier.apply(plan, parsed.order, timeout=timeout)
+        applied = hands.applier.apply(plan, parsed.order, timeout=timeout)
         self._baselines.update(plan, applied)
         self._rejections.record(plan, applied, commit=commit)
         if applied.stopped:
             bound.info("reconcile.interrupted", commit=commit[:12])
             return progress_report(generation=generation, commit=commit, parsed=parsed)
-        pruned = self._pruner.prune(
+        pruned = hands.pruner.prune(
             plan,
             timeout=timeout,
             claims=self._inventory.claims_elsewhere,
@@ -372,7 +370,7 @@ class Pipeline:
 class _Outcome:
     """What the stages of one run returned, for the report."""
 
-    sync: RootSync
+    sync: SyncObject
     generation: int
     parsed: Parsed
     plan: Plan
@@ -381,7 +379,7 @@ class _Outcome:
     pruned: PruneResult
 
 
-def _reconcile_timeout(sync: RootSync) -> float:
+def _reconcile_timeout(sync: SyncObject) -> float:
     """spec.override.reconcileTimeout in seconds."""
     return parse_duration(sync.spec.override.reconcile_timeout).total_seconds()
 

@@ -1,4 +1,9 @@
-"""Building a sync's Source from its spec, with credentials read from Secrets."""
+"""Building a sync's Source from its spec, with credentials read from Secrets.
+
+The Secrets are read from the sync's own namespace, through the cluster the
+caller passes: for a RepoSync that is the tenant's impersonated identity, so a
+tenant can only name Secrets its service account may read.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import binascii
 from collections.abc import Callable
 from pathlib import Path
 
-from syncd.api.models import RootSync
+from syncd.api.models import SyncObject
 from syncd.api.spec import GitAuth, SecretReference, SourceType
 from syncd.core.errors import SourceFetchError, SyncSpecError
 from syncd.core.ports import Cluster, Credentials, Source
@@ -16,7 +21,7 @@ from syncd.core.render import GitAccess
 from syncd.reconcile.parsing import ReadOptions, options_of
 from syncd.source.git import GitSource, GitSourceOptions
 
-SourceFactory = Callable[[Cluster, RootSync, Path, float], Source]
+SourceFactory = Callable[[Cluster, SyncObject, Path, float], Source]
 """`(cluster, sync, cache_dir, timeout) -> Source`: how a pipeline builds its sync's source."""
 
 
@@ -41,7 +46,7 @@ def _secret_data(cluster: Cluster, namespace: str, ref: SecretReference) -> dict
     return decoded
 
 
-def credentials_for(cluster: Cluster, sync: RootSync) -> Credentials | None:
+def credentials_for(cluster: Cluster, sync: SyncObject) -> Credentials | None:
     """The Git credentials and CA the sync's spec points at, or None."""
     git = sync.spec.git
     if git is None:
@@ -74,7 +79,7 @@ def credentials_for(cluster: Cluster, sync: RootSync) -> Credentials | None:
     return Credentials(username=username, password=password, token=token, ca_cert_pem=ca)
 
 
-def spec_source(cluster: Cluster, sync: RootSync, cache_dir: Path, timeout: float) -> Source:
+def spec_source(cluster: Cluster, sync: SyncObject, cache_dir: Path, timeout: float) -> Source:
     """The `SourceFactory` that builds the Source the sync's spec describes."""
     if sync.spec.source_type is not SourceType.GIT or sync.spec.git is None:
         raise SyncSpecError(
@@ -93,7 +98,7 @@ def spec_source(cluster: Cluster, sync: RootSync, cache_dir: Path, timeout: floa
     return GitSource(options, cache_dir=cache_dir)
 
 
-def read_options(cluster: Cluster, sync: RootSync, *, cluster_name: str = "") -> ReadOptions:
+def read_options(cluster: Cluster, sync: SyncObject, *, cluster_name: str = "") -> ReadOptions:
     """How the sync's commits are rendered and placed, with its Git access for remote bases."""
     git = sync.spec.git
     access = None

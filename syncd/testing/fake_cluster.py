@@ -13,14 +13,17 @@ Tests steer it with `fail_next` / `fail_always` (raise a given error for a
 verb, optionally only for one object or type), `register_type` (a CRD's
 kind, visible after `refresh_discovery()`), `compact()` (older watch
 resourceVersions expire) and `peek()`; `requests` lists every call as
-(verb, object or type) so tests can count them. Verbs are `FakeVerb` values.
+(verb, object or type) so tests can count them, and `requested_by` who made
+it ('' for the fake's own identity). Verbs are `FakeVerb` values.
+`impersonating(user)` acts as another user, whom `authorize` may limit (see
+`fake_rbac`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +45,8 @@ from syncd.core.ports import (
 )
 from syncd.core.refs import ObjectRef
 
-from .fake_failures import Failures, FakeVerb, Target
+from .fake_controls import FakeControls
+from .fake_failures import Failures, FakeVerb
 from .fake_fields import json_merge_patch
 from .fake_objects import (
     FakeDiscovery,
@@ -55,6 +59,7 @@ from .fake_objects import (
     selected,
     skeleton,
 )
+from .fake_rbac import ActingAs, Identities
 from .fake_ssa import Ownership, apply_fields, deep, patch_fields
 from .fake_watch import WatchHistory
 
@@ -67,7 +72,7 @@ class _Stored:
     ownership: Ownership
 
 
-class FakeCluster:
+class FakeCluster(FakeControls):
     """An in-memory cluster serving `types` (the first type per group and kind is preferred)."""
 
     def __init__(self, types: Iterable[ResourceType], *, clock: Clock | None = None) -> None:
@@ -81,46 +86,19 @@ class FakeCluster:
         self._uids = 0
         self._failures = Failures()
         self.requests: list[tuple[str, str]] = []
+        self.requested_by: list[str] = []
+        self.identities = Identities()
 
-    # -- test controls ---------------------------------------------------
-
-    def fail_next(self, verb: str, target: Target, error: Exception, *, times: int = 1) -> None:
-        """Raise `error` on the next `times` calls of `verb` (on `target` when given)."""
-        with self._lock:
-            self._failures.add(verb, target, error, times=times)
-
-    def fail_always(self, verb: str, target: Target, error: Exception) -> None:
-        """Raise `error` on every call of `verb` (on `target`) until `clear_failures()`."""
-        with self._lock:
-            self._failures.add(verb, target, error, times=None)
-
-    def clear_failures(self) -> None:
-        """Forget every injected failure."""
-        with self._lock:
-            self._failures.clear()
-
-    def register_type(self, rtype: ResourceType) -> None:
-        """Serve a new type (a CRD became Established); visible after `refresh_discovery()`."""
-        with self._lock:
-            self._discovery.register(rtype)
-
-    def compact(self) -> None:
-        """Drop the watch history: watching from an older resourceVersion then expires (410)."""
-        with self._lock:
-            self._events.clear()
-            self._compacted_rv = self._rv
+    def impersonating(self, user: str, groups: Sequence[str] = ()) -> ActingAs:
+        """The same fake acting as `user` (see `fake_rbac`)."""
+        del groups
+        return ActingAs(self, user)
 
     def peek(self, ref: ObjectRef) -> JsonObject | None:
         """The stored object without recording a request (a copy), or None."""
         with self._lock:
             stored = self._objects.get(self._key(ref)[0])
             return deep(stored.obj) if stored else None
-
-    @property
-    def resource_version(self) -> str:
-        """The latest resourceVersion the fake handed out."""
-        with self._lock:
-            return str(self._rv)
 
     # -- discovery -------------------------------------------------------
 
@@ -173,7 +151,7 @@ class FakeCluster:
     ) -> ListResult:
         """Matching objects of one type, sorted by namespace and name."""
         with self._lock:
-            self._record(FakeVerb.LIST, rtype)
+            self._record(FakeVerb.LIST, rtype, namespace=namespace)
             selector = compile_selector(label_selector)
             items = tuple(
                 deep(stored.obj)
@@ -309,7 +287,7 @@ class FakeCluster:
         """
         del timeout_seconds
         with self._lock:
-            self._record(FakeVerb.WATCH, rtype)
+            self._record(FakeVerb.WATCH, rtype, namespace=namespace)
             history = WatchHistory(
                 objects=[(key, stored.obj) for key, stored in sorted(self._objects.items())],
                 events=self._events,
@@ -328,9 +306,17 @@ class FakeCluster:
 
     # -- internals -------------------------------------------------------
 
-    def _record(self, verb: FakeVerb, subject: ObjectRef | ResourceType) -> None:
+    def _record(
+        self, verb: FakeVerb, subject: ObjectRef | ResourceType, *, namespace: str = ""
+    ) -> None:
         label = str(subject) if isinstance(subject, ObjectRef) else group_kind(subject)
         self.requests.append((verb.value, label))
+        self.requested_by.append(self.identities.current)
+        if self.identities.current and isinstance(subject, ObjectRef):
+            rtype = self.resource_type(subject.group, subject.kind, version=subject.version)
+            self.identities.check(verb, rtype, subject.namespace, subject.name)
+        elif self.identities.current and isinstance(subject, ResourceType):
+            self.identities.check(verb, subject, namespace, "")
         self._failures.raise_if_due(verb, subject)
 
     def _key(self, ref: ObjectRef) -> tuple[ObjectRef, ResourceType]:

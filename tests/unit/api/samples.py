@@ -126,6 +126,7 @@ CANONICAL_REPO_SYNCS: list[dict[str, Any]] = [
         "metadata": {"name": "tenant", "namespace": "team-a"},
         "spec": {
             "sourceType": "oci",
+            "sourceFormat": "unstructured",
             "oci": {
                 "image": "registry.example/team-a/config@sha256:" + "a" * 64,
                 "dir": ".",
@@ -150,6 +151,7 @@ CANONICAL_REPO_SYNCS: list[dict[str, Any]] = [
         "metadata": {"name": "tenant", "namespace": "team-a"},
         "spec": {
             "sourceType": "helm",
+            "sourceFormat": "unstructured",
             "helm": {
                 "repo": "oci://registry.example/charts",
                 "chart": "web",

@@ -193,7 +193,7 @@ MINIMAL_OBJECTS: list[tuple[type[KubeObject], Any]] = [
         ),
     ),
     (RootSync, _obj("RootSync", {"sourceType": "local", "local": {"path": "/p"}})),
-    (RepoSync, _obj("RepoSync", {"git": {"repo": "r"}}, MINIMAL_STATUS)),
+    (RepoSync, _obj("RepoSync", {"git": {"repo": "https://git.example/r"}}, MINIMAL_STATUS)),
     (ResourceGroup, _obj("ResourceGroup", None)),
     (
         ResourceGroup,

@@ -214,13 +214,76 @@ def test_semantic_rules_raise_sd1061_naming_each_field(
 
 def test_repo_sync_refuses_root_sync_only_fields() -> None:
     obj = copy.deepcopy(CANONICAL_REPO_SYNCS[0])
-    obj["spec"]["sourceFormat"] = "hierarchy"
     obj["spec"]["override"]["roleRefs"] = []
     with pytest.raises(SyncSpecError) as caught:
         parse_repo_sync(obj)
-    assert caught.value.message == (
-        "spec.override.roleRefs: unknown field; spec.sourceFormat: unknown field"
-    )
+    assert caught.value.message == "spec.override.roleRefs: unknown field"
+
+
+def test_repo_sync_refuses_the_hierarchy_format_with_sd1061() -> None:
+    obj = copy.deepcopy(CANONICAL_REPO_SYNCS[0])
+    obj["spec"]["sourceFormat"] = "hierarchy"
+    with pytest.raises(SyncSpecError) as caught:
+        parse_repo_sync(obj)
+    assert caught.value.code == "SD1061"
+    assert caught.value.message == "spec.sourceFormat: hierarchy is allowed for a RootSync only"
+
+
+def _git_repo_sync(repo: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "syncd.dev/v1beta1",
+        "kind": "RepoSync",
+        "metadata": {"name": "tenant", "namespace": "team-a"},
+        "spec": {"git": {"repo": repo}},
+    }
+
+
+@pytest.mark.parametrize(
+    "repo",
+    [
+        "file:///srv/git/team-b.git",
+        "FILE:///srv/git/team-b.git",
+        "/srv/git/team-b.git",
+        "./team-b",
+        "../team-b.git",
+        "~/repos/x",
+        "team-b",
+        "ext::sh -c touch% /tmp/pwned",
+    ],
+)
+def test_repo_sync_refuses_repositories_on_this_machine(repo: str) -> None:
+    with pytest.raises(SyncSpecError) as caught:
+        parse_repo_sync(_git_repo_sync(repo))
+    assert caught.value.code == "SD1061"
+    assert caught.value.message.startswith("spec.git.repo: must be a remote repository URL")
+
+
+@pytest.mark.parametrize(
+    "repo",
+    [
+        "https://git.example/team-a.git",
+        "http://127.0.0.1:8080/team-a.git",
+        "ssh://git@git.example/team-a.git",
+        "git://git.example/team-a.git",
+        "git@github.com:team/a.git",
+    ],
+)
+def test_repo_sync_accepts_remote_repositories(repo: str) -> None:
+    assert parse_repo_sync(_git_repo_sync(repo)).spec.git is not None
+
+
+def test_a_root_sync_may_still_use_a_file_url() -> None:
+    obj = _git_repo_sync("file:///srv/git/platform.git")
+    obj.update(kind="RootSync", metadata={"name": "root", "namespace": "syncd-system"})
+    assert parse_root_sync(obj).spec.git is not None
+
+
+def test_repo_sync_refuses_the_local_source() -> None:
+    obj = _git_repo_sync("https://x")
+    obj["spec"] = {"sourceType": "local", "local": {"path": "/etc"}}
+    with pytest.raises(SyncSpecError) as caught:
+        parse_repo_sync(obj)
+    assert "spec.local: the local source is allowed for a RootSync only" in caught.value.message
 
 
 def test_source_block_is_the_one_source_type_selects() -> None:

@@ -14,7 +14,7 @@ from syncd.plan.plan import build_plan, decorate
 from syncd.testing.fake_fields import fields_v1, leaf_paths
 
 SYNC = "RootSync/syncd-system/root"
-OTHER = "RepoSync/team/repo"
+OTHER = "RootSync/syncd-system/other"
 APPLYSET = "applyset-abc-v1"
 
 

@@ -1,0 +1,1 @@
+"""What a sync may touch (pure rules); see `policy`."""
