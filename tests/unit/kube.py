@@ -59,6 +59,29 @@ BUILTIN_TYPES = (
     RESOURCE_GROUP,
 )
 
+REPO_SYNC = ResourceType(
+    group="syncd.dev", version="v1beta1", kind="RepoSync", resource="reposyncs", namespaced=True
+)
+SERVICE_ACCOUNT = ResourceType(
+    group="", version="v1", kind="ServiceAccount", resource="serviceaccounts", namespaced=True
+)
+ROLE_BINDING = ResourceType(
+    group="rbac.authorization.k8s.io",
+    version="v1",
+    kind="RoleBinding",
+    resource="rolebindings",
+    namespaced=True,
+)
+CLUSTER_ROLE_BINDING = ResourceType(
+    group="rbac.authorization.k8s.io",
+    version="v1",
+    kind="ClusterRoleBinding",
+    resource="clusterrolebindings",
+    namespaced=False,
+)
+TENANCY_TYPES = (*BUILTIN_TYPES, REPO_SYNC, SERVICE_ACCOUNT, ROLE_BINDING, CLUSTER_ROLE_BINDING)
+"""BUILTIN_TYPES and what tenancy needs (RepoSync, accounts, bindings)."""
+
 # Verbs that change something on the server.
 WRITE_VERBS = frozenset(
     {

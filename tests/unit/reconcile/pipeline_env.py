@@ -125,8 +125,9 @@ def make_pipeline(
     factory: SourceFactory,
     stop: threading.Event | None = None,
     latest: Callable[[], JsonObject | None] | None = None,
+    sync: SyncId = SYNC,
 ) -> Pipeline:
-    """The pipeline of `SYNC` on `cluster`; its sync object is read from `cluster` by default."""
+    """The pipeline of `sync` on `cluster`; its sync object is read from `cluster` by default."""
     ports = PipelinePorts(
         cluster=cluster,
         clock=clock,
@@ -139,4 +140,11 @@ def make_pipeline(
             tools=Tools(kustomize=cache_dir / "no-kustomize", helm=cache_dir / "no-helm")
         ),
     )
-    return Pipeline(SYNC, ports=ports, latest=latest or (lambda: cluster.peek(REF)))
+    ref = ObjectRef(
+        group="syncd.dev",
+        version="v1beta1",
+        kind=sync.kind.value,
+        namespace=sync.namespace,
+        name=sync.name,
+    )
+    return Pipeline(sync, ports=ports, latest=latest or (lambda: cluster.peek(ref)))
