@@ -1,7 +1,8 @@
 """Pytest plugin: real Git servers and OCI registries for the e2e suite.
 
-Owns the session fixtures `git_http`, `git_http_auth`, `git_daemon`,
-`oci_registry` and `oci_registry_auth`, and the per-test `git_repo_factory`.
+Owns the session fixtures `git_http`, `git_http_auth`, `git_http_tenants`,
+`git_daemon`, `oci_registry` and `oci_registry_auth`, and the per-test
+`git_repo_factory`.
 Every server is the real program bound to 127.0.0.1 on a free port, with its
 files under pytest's temporary directory; credentials are random per session.
 """
@@ -44,6 +45,31 @@ class GitHttpAuth:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class GitTenant:
+    """One identity on the tenants' server: a user with a password, and a token proving it."""
+
+    name: str
+    password: str = field(repr=False)
+    token: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GitHttpTenants:
+    """A Basic-auth Git HTTP server with two identities and per-repository access.
+
+    A repository is open to both tenants until `own` gives it to one of them.
+    """
+
+    server: GitHttpServer
+    a: GitTenant
+    b: GitTenant
+
+    def own(self, repo: GitRepo, tenant: GitTenant) -> None:
+        """From now on, only `tenant` (its password or its token) may read `repo`."""
+        self.server.set_access(repo.name, {tenant.name})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OciRegistryAuth:
     """An htpasswd-protected registry and the credentials it accepts."""
 
@@ -57,7 +83,7 @@ class GitRepoFactory(Protocol):
 
     def __call__(
         self,
-        where: _ServesRoot | GitHttpAuth | Path,
+        where: _ServesRoot | GitHttpAuth | GitHttpTenants | Path,
         *,
         prefix: str = "repo",
         branch: str = "main",
@@ -87,6 +113,23 @@ def git_http_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitHttpA
 
 
 @pytest.fixture(scope="session")
+def git_http_tenants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitHttpTenants]:
+    """Smart-HTTP Git with tenants `team-a` and `team-b`, each a user and a token of its own."""
+    work = tmp_path_factory.mktemp("git-http-tenants")
+    a, b = (
+        GitTenant(name=name, password=secrets.token_urlsafe(16), token=secrets.token_urlsafe(24))
+        for name in ("team-a", "team-b")
+    )
+    with GitHttpServer(
+        work / "repos",
+        users={a.name: a.password, b.name: b.password},
+        tokens={a.token: a.name, b.token: b.name},
+        log_path=work / "http-backend.log",
+    ) as server:
+        yield GitHttpTenants(server=server, a=a, b=b)
+
+
+@pytest.fixture(scope="session")
 def git_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitDaemon]:
     """The real `git daemon` serving git:// (pushes enabled)."""
     work = tmp_path_factory.mktemp("git-daemon")
@@ -99,12 +142,12 @@ def git_repo_factory() -> GitRepoFactory:
     """Create uniquely named repositories: `factory(server_or_root, *, prefix, branch)`."""
 
     def create(
-        where: _ServesRoot | GitHttpAuth | Path,
+        where: _ServesRoot | GitHttpAuth | GitHttpTenants | Path,
         *,
         prefix: str = "repo",
         branch: str = "main",
     ) -> GitRepo:
-        if isinstance(where, GitHttpAuth):
+        if isinstance(where, GitHttpAuth | GitHttpTenants):
             root = where.server.root
         elif isinstance(where, Path):
             root = where

@@ -15,7 +15,7 @@ import pytest
 from dulwich import porcelain
 from dulwich.client import HTTPUnauthorized
 
-from e2e.servers import GitHttpAuth, GitRepoFactory
+from e2e.servers import GitHttpAuth, GitHttpTenants, GitRepoFactory
 from syncd.devenv.gitrepo import git_env, repo_dir_name
 from syncd.devenv.gitserver import GitDaemon, GitHttpServer
 
@@ -245,3 +245,101 @@ def test_dulwich_clones_with_credentials(
             password="wrong",
             errstream=io.BytesIO(),
         )
+
+
+# -- per-repository access -------------------------------------------------------
+
+
+def test_each_tenant_reads_only_its_own_repository_with_its_password_or_token(
+    git_http_tenants: GitHttpTenants, git_repo_factory: GitRepoFactory, tmp_path: Path
+) -> None:
+    tenants, server = git_http_tenants, git_http_tenants.server
+    repo_a, repo_b = git_repo_factory(tenants, prefix="a"), git_repo_factory(tenants, prefix="b")
+    sha_a, sha_b = repo_a.commit({"a.txt": "a\n"}, "a"), repo_b.commit({"b.txt": "b\n"}, "b")
+    tenants.own(repo_a, tenants.a)
+    tenants.own(repo_b, tenants.b)
+    a = tenants.a
+
+    for password in (a.password, a.token):
+        url = server.repo_url(repo_a.name, username=a.name, password=password)
+        assert f"{sha_a}\trefs/heads/main" in ok(git("ls-remote", url)).splitlines()
+    for password in (a.password, a.token):
+        url = server.repo_url(repo_b.name, username=a.name, password=password)
+        denied = git("clone", url, str(tmp_path / "stolen"))
+        assert denied.returncode != 0
+        assert "not found" in denied.stderr
+        assert password not in denied.stderr
+        assert sha_b not in denied.stderr
+    assert not (tmp_path / "stolen").exists()
+
+    # git asks without credentials first (401), then with them: refused, recorded.
+    b_answers = {
+        (r.status, r.user) for r in server.requests if r.path.startswith(f"/{repo_b.name}")
+    }
+    assert b_answers == {(401, None), (404, a.name)}
+    # A token proves its identity whatever user name comes with it.
+    url = server.repo_url(repo_b.name, username=a.name, password=tenants.b.token)
+    assert f"{sha_b}\trefs/heads/main" in ok(git("ls-remote", url)).splitlines()
+    assert server.requests[-1].user == tenants.b.name
+
+
+def test_a_denied_repository_is_hidden_behind_every_path_that_reaches_it(
+    git_http_tenants: GitHttpTenants, git_repo_factory: GitRepoFactory
+) -> None:
+    tenants = git_http_tenants
+    repo = git_repo_factory(tenants, prefix="hidden")
+    sha = repo.commit({"x.txt": "x\n"}, "x")
+    tenants.own(repo, tenants.b)
+    base, bare = tenants.server.url, repo.name.removesuffix(".git")
+    paths = [
+        f"/{bare}.git/info/refs?service=git-upload-pack",
+        f"/{bare}/info/refs?service=git-upload-pack",  # http-backend finds NAME.git
+        f"//{bare}.git/info/refs?service=git-upload-pack",
+        f"/./{bare}.git/info/refs",
+        f"/{bare}.git/HEAD",
+        f"/{bare}.git/objects/info/packs",
+        f"/{bare}.git/objects/{sha[:2]}/{sha[2:]}",
+    ]
+
+    for path in paths:
+        status, _, body = raw_get(base + path, basic(tenants.a.name, tenants.a.password))
+        assert (status, body) == (404, b"repository not found\n"), path
+        status, _, body = raw_get(base + path, basic("anyone", tenants.a.token))
+        assert status == 404, path
+        status, _, _ = raw_get(base + path, basic(tenants.a.name, "wrong"))
+        assert status == 401, path
+    status, _, body = raw_get(base + paths[1], basic(tenants.b.name, tenants.b.password))
+    assert status == 200
+    assert sha.encode() in body
+
+
+def test_unscoped_tokens_and_unlisted_repositories_keep_todays_rules(
+    git_repo_factory: GitRepoFactory, tmp_path: Path
+) -> None:
+    with GitHttpServer(
+        tmp_path / "repos", users={"alice": "pw-a", "bob": "pw-b"}, tokens=["shared"]
+    ) as server:
+        open_repo = git_repo_factory(server, prefix="open")
+        private = git_repo_factory(server, prefix="private")
+        open_repo.commit({"o.txt": "o\n"}, "o")
+        private.commit({"p.txt": "p\n"}, "p")
+        server.set_access(private.name, ["alice"])
+
+        def status_of(name: str, user: str, password: str) -> int:
+            url = f"{server.repo_url(name)}/info/refs?service=git-upload-pack"
+            return raw_get(url, basic(user, password))[0]
+
+        assert status_of(open_repo.name, "bob", "pw-b") == 200
+        assert status_of(open_repo.name, "anyone", "shared") == 200
+        assert status_of(private.name, "alice", "pw-a") == 200
+        assert status_of(private.name, "bob", "pw-b") == 404
+        # An unscoped token proves no identity, even with an allowed user name.
+        assert status_of(private.name, "alice", "shared") == 404
+        assert [r.user for r in server.requests[-2:]] == ["bob", "alice"]
+
+        server.set_access(private.name, None)
+        assert status_of(private.name, "bob", "pw-b") == 200
+        with pytest.raises(ValueError, match="carol"):
+            server.set_access(private.name, ["carol"])
+    with pytest.raises(ValueError, match="nobody"):
+        GitHttpServer(tmp_path / "other", users={"alice": "pw"}, access={"r": ["nobody"]})

@@ -4,6 +4,8 @@ The overlay pulls a remote base from the local Git server with the sync's own
 credentials, generates a ConfigMap and a Secret (hash suffixes), adds a
 component and inflates a local Helm chart (`helmCharts`). The set of objects
 in the cluster is compared with what the real kustomize prints on its own.
+A remote base in a repository the sync's credentials may not read (another
+tenant's, on the same server) fails to render and applies nothing.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from e2e.rendersteps import (
     tool_objects,
     wait_render_error,
 )
-from e2e.servers import GitHttpAuth, GitRepoFactory
+from e2e.servers import GitHttpAuth, GitHttpTenants, GitRepoFactory
 from e2e.syncenv import Controller
 from e2e.syncsteps import (
     create_root_sync,
@@ -32,6 +34,7 @@ from e2e.syncsteps import (
     ns_path,
     wait_state,
 )
+from syncd.devenv.gitrepo import repo_dir_name
 from syncd.devenv.kubehttp import KubeHttp
 from syncd.devenv.tools import Tools
 
@@ -224,3 +227,60 @@ def test_the_load_restrictor_keeps_a_kustomization_inside_its_directory(
     assert "syncd-render-" not in error["message"], "the private copy's path is not shown"
     listed = admin.get("/api/v1/namespaces/default/configmaps").json()["items"]
     assert not [cm for cm in listed if cm["metadata"]["name"].startswith("leak")]
+
+
+def test_a_remote_base_in_a_repository_the_syncs_credentials_may_not_read_fails_to_render(
+    admin: KubeHttp,
+    request: pytest.FixtureRequest,
+    syncd_controller: Controller,
+    git_http_tenants: GitHttpTenants,
+    git_repo_factory: GitRepoFactory,
+) -> None:
+    tenants, server = git_http_tenants, git_http_tenants.server
+    stolen = unique("stolen")
+    base = git_repo_factory(tenants, prefix="team-b-base")
+    base.commit(
+        {
+            "base/kustomization.yaml": "resources: [cm.yaml]\n",
+            "base/cm.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {stolen}}}\n",
+        },
+        "team b's base",
+    )
+    tenants.own(base, tenants.b)
+    repo = git_repo_factory(tenants, prefix="team-a")
+    local = unique("local")
+    sha = repo.commit(
+        {
+            "app/kustomization.yaml": (
+                f"namespace: default\nresources:\n- {server.repo_url(base.name)}//base?ref=main\n"
+                "- cm.yaml\n"
+            ),
+            "app/cm.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {local}}}\n",
+        },
+        "overlay on another tenant's base",
+    )
+    tenants.own(repo, tenants.a)
+    secret = unique("git-creds")
+    create_secret(admin, secret, {"username": tenants.a.name, "password": tenants.a.password})
+    name = create_root_sync(
+        admin,
+        request,
+        repo=server.repo_url(repo.name),
+        cleanup=[f"/api/v1/namespaces/default/configmaps/{n}" for n in (stolen, local)],
+        git={"dir": "app", "auth": "basic", "secretRef": {"name": secret}},
+    )
+
+    obj = wait_render_error(admin, name, sha)
+    (error,) = errors_with_code(obj["status"], "SD1068")
+    assert base.name in error["message"], error
+    for secret_value in (tenants.a.password, tenants.a.token, tenants.b.password, tenants.b.token):
+        assert secret_value not in str(obj["status"])
+    assert obj["status"]["source"]["commit"] == sha  # the sync's own repository was read
+    # kustomize asked with tenant a's credentials (scoped to this server) and was refused.
+    prefix = f"/{repo_dir_name(base.name)}/"
+    asked = {(r.status, r.user) for r in server.requests if r.path.startswith(prefix)}
+    assert (404, tenants.a.name) in asked, asked
+    assert not [status for status, _ in asked if status == 200], asked
+    for cm in (stolen, local):
+        assert get_object(admin, f"/api/v1/namespaces/default/configmaps/{cm}") is None, cm
+    assert obj["status"].get("lastSyncedCommit") != sha

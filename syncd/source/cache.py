@@ -1,8 +1,10 @@
 """The on-disk cache of one source location: layout, locks, worktrees and their leases.
 
-One directory per location (keyed by a hash of the location without
-credentials) under the cache root::
+One directory per location and access (the login and TLS trust a source
+presents; `cache_key` names it with a salted HMAC, so sources with other
+credentials never share a store) under the cache root::
 
+    <cache_dir>/salt                the key's salt (0600, created once)
     <cache_dir>/<key>/lock          flock'ed while the cache is read or written
     <cache_dir>/<key>/repo.git/     the source's own store (opaque here)
     <cache_dir>/<key>/worktrees/ID  materialized content, installed atomically
@@ -23,25 +25,18 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Final
 
-from syncd.core.redact import redact_url
+from syncd.source.cache_key import Access, cache_key, cache_salt
 from syncd.source.lease import Lease, exclusive
 
-_KEY_LENGTH: Final = 24
 _STAGING_PREFIX: Final = ".staging-"
 _TRASH_PREFIX: Final = ".trash-"
 _RECENT_FILE: Final = ".recent"
-
-
-def cache_key(location: str) -> str:
-    """A stable directory name for `location` (hashed without its credentials)."""
-    return hashlib.sha256(redact_url(location).encode()).hexdigest()[:_KEY_LENGTH]
 
 
 def safe_relative(path: str) -> PurePosixPath:
@@ -73,9 +68,13 @@ class SourceCache:
     root: Path
 
     @classmethod
-    def for_location(cls, cache_dir: Path, location: str) -> SourceCache:
-        """The cache of `location` under `cache_dir` (nothing is created yet)."""
-        return cls(root=cache_dir / cache_key(location))
+    def for_location(cls, cache_dir: Path, location: str, *, access: Access) -> SourceCache:
+        """The cache of `location` read with `access` under `cache_dir`.
+
+        Reads the cache root's salt, creating it (and `cache_dir`) on first
+        use; the cache's own directory is created when it is first locked.
+        """
+        return cls(root=cache_dir / cache_key(cache_salt(cache_dir), location, access))
 
     @property
     def repo_path(self) -> Path:

@@ -2,13 +2,25 @@
 
 Owns `GitSource`: resolving a branch, tag or commit with one ls-remote;
 fetching exactly the commit needed (shallow where the server allows,
-deepening when it must) into one bare repository per URL; and reading that
-commit's tree from the object store into a worktree leased to the caller
-until the snapshot is released (`cache` owns the layout, the lock, the
-leases and eviction, `checkout` the file writing, `git_options` the options,
-which are re-exported here). Every dulwich, OS and network
-failure leaves as a `SourceFetchError` (SD2004) naming the step and the URL
-without credentials; credentials never reach a message or a log line.
+deepening when it must) into one bare repository per URL and access; and
+reading that commit's tree from the object store into a worktree leased to
+the caller until the snapshot is released (`cache` owns the layout, the
+lock, the leases and eviction, `cache_key` the naming, `checkout` the file
+writing, `git_options` the options, which are re-exported here). Every
+dulwich, OS and network failure leaves as a `SourceFetchError` (SD2004)
+naming the step and the URL without credentials; credentials never reach a
+message or a log line.
+
+Source isolation: the cache store a source reads is keyed by its URL *and*
+the login and TLS trust it presents (`cache_key.Access`), never by the URL
+alone. Two answers come from that store without asking the remote: a full
+commit sha is taken as is by `resolve()` and, when its objects or worktree
+are already there, served by `fetch()`; and an abbreviated sha is expanded
+from the store (after an ls-remote made with the source's own
+credentials). Both can therefore only be served from what was fetched with
+the same credentials: a source with other credentials, or none, for the
+same URL has a store of its own, which starts empty, so its fetch asks the
+remote with its own credentials and fails (SD2004) if they may not read it.
 """
 
 from __future__ import annotations
@@ -21,35 +33,22 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-import urllib3
-from dulwich.client import (
-    GitClient,
-    HTTPProxyUnauthorized,
-    HTTPUnauthorized,
-    InvalidWants,
-)
-from dulwich.errors import (
-    ApplyDeltaError,
-    ChecksumMismatch,
-    FileFormatException,
-    GitProtocolError,
-    NotGitRepository,
-    ObjectMissing,
-    WrongObjectException,
-)
+from dulwich.client import GitClient
+from dulwich.errors import GitProtocolError, NotGitRepository
 from dulwich.object_store import peel_sha
 from dulwich.objects import Blob, Commit, ObjectID
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
-from syncd.core.errors import SourceFetchError, SyncdError
+from syncd.core.errors import SourceFetchError
 from syncd.core.ports import SourceSnapshot
 from syncd.core.redact import redact_text
 from syncd.logging import get_logger
 from syncd.source.cache import SourceCache, safe_relative
+from syncd.source.cache_key import Access
 from syncd.source.checkout import TreeFile, write_tree
 from syncd.source.git_options import GitSourceOptions, Transport, parse_remote
-from syncd.source.git_transport import Step, new_client
+from syncd.source.git_transport import Step, new_client, translated
 
 if TYPE_CHECKING:
     from dulwich.client import DetermineWantsFunc
@@ -62,40 +61,29 @@ _UNSHALLOW_DEPTH: Final = 0x7FFFFFFF  # git's "infinite" depth: deepen to the ro
 _KEEP_WORKTREES: Final = 3
 _PEELED_SUFFIX: Final = "^{}"
 
-# Everything dulwich, urllib3 and the OS raise while talking to a remote or
-# reading the object store; translated into SourceFetchError at the boundary.
-_TRANSLATED: Final = (
-    GitProtocolError,
-    NotGitRepository,
-    InvalidWants,
-    ChecksumMismatch,
-    FileFormatException,
-    ApplyDeltaError,
-    ObjectMissing,
-    WrongObjectException,
-    urllib3.exceptions.HTTPError,
-    OSError,
-    EOFError,
-    KeyError,
-    ValueError,
-    AssertionError,
-)
-
 
 class GitSource:
     """A Git repository as a `syncd.core.ports.Source`.
 
     One instance is used by one thread at a time; instances for the same URL
-    may share `cache_dir`, in one process or several (a file lock per URL
-    serializes their fetches, and a snapshot's lease keeps its worktree in
-    place until it is released).
+    may share `cache_dir`, in one process or several. Those that present the
+    same credentials share one store (a file lock per store serializes their
+    fetches, and a snapshot's lease keeps its worktree in place until it is
+    released); those that present others each have their own.
     """
 
     def __init__(self, options: GitSourceOptions, *, cache_dir: Path) -> None:
         """Prepare to read `options.repo`; no I/O happens until `resolve` or `fetch`."""
         self._options = options
         self._remote = parse_remote(options)
-        self._cache = SourceCache.for_location(cache_dir, self._remote.url)
+        self._cache_dir = cache_dir
+        self._access = Access(
+            username=self._remote.username or "",
+            password=self._remote.password or "",
+            ca_cert_pem=options.credentials.ca_cert_pem if options.credentials else b"",
+            no_ssl_verify=options.no_ssl_verify,
+        )
+        self._cache_of: SourceCache | None = None
         self._client: GitClient | None = None
         self._fetch_count = 0
         self._log = get_logger("source.git").bind(url=self._remote.url)
@@ -107,8 +95,20 @@ class GitSource:
 
     @property
     def cache_path(self) -> Path:
-        """The cache directory of this URL (`repo.git`, `worktrees/`, `lock`)."""
+        """The cache directory of this URL and access (`repo.git`, `worktrees/`, `lock`).
+
+        Reads the cache root's salt (creating it on first use).
+        """
         return self._cache.root
+
+    @property
+    def _cache(self) -> SourceCache:
+        if self._cache_of is None:
+            with self._step(Step.FETCH):
+                self._cache_of = SourceCache.for_location(
+                    self._cache_dir, self._remote.url, access=self._access
+                )
+        return self._cache_of
 
     @property
     def fetch_count(self) -> int:
@@ -120,8 +120,9 @@ class GitSource:
     def resolve(self) -> str:
         """The commit the configured revision points at now (one ls-remote).
 
-        A full commit sha resolves to itself without I/O (`fetch` verifies it);
-        an abbreviated one is looked up in the fetched history.
+        A full commit sha resolves to itself without I/O (`fetch` verifies it,
+        from this source's own store or the remote); an abbreviated one is
+        looked up in the history this source's credentials fetched.
         """
         revision = self._options.revision.strip()
         if not revision:
@@ -352,42 +353,6 @@ class GitSource:
             self._client = new_client(self._remote, self._options)
         return self._client
 
-    @contextlib.contextmanager
-    def _step(self, step: Step) -> Iterator[None]:
+    def _step(self, step: Step) -> contextlib.AbstractContextManager[None]:
         """Translate third-party failures inside `step` into SourceFetchError."""
-        try:
-            yield
-        except SyncdError:
-            raise
-        except HTTPUnauthorized:
-            raise self._error(step, self._unauthorized_hint()) from None
-        except HTTPProxyUnauthorized:
-            raise self._error(
-                step, "proxy authentication failed (HTTP 407); check the proxy settings"
-            ) from None
-        except NotGitRepository:
-            raise self._error(step, "no Git repository at this URL; check spec.git.repo") from None
-        except _TRANSLATED as exc:
-            raise self._error(step, self._describe(exc)) from None
-
-    def _unauthorized_hint(self) -> str:
-        if self._remote.username is None:
-            return (
-                "authentication required (HTTP 401); set spec.git.auth and "
-                "spec.git.secretRef to a Secret with the credentials"
-            )
-        return (
-            "authentication failed (HTTP 401); check the username and the password or "
-            "token in the credentials Secret (spec.git.secretRef)"
-        )
-
-    def _describe(self, exc: BaseException) -> str:
-        if isinstance(exc, KeyError):
-            text = f"object {exc.args[0]!r} is missing" if exc.args else "an object is missing"
-        else:
-            text = str(exc).strip()
-        detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-        return redact_text(detail, self._remote.secrets)
-
-    def _error(self, step: Step, detail: str) -> SourceFetchError:
-        return SourceFetchError(f"{step} {self.url} failed: {detail}")
+        return translated(step, self._remote)

@@ -3,7 +3,9 @@
 `new_client` builds the client a remote needs: local paths, git:// with a
 connect and read timeout (dulwich's own TCP client waits forever), and
 HTTP(S) over urllib3 with the credentials, the CA from the sync's Secret and
-the per-request timeout. `Step` names the step of an operation in errors.
+the per-request timeout. `translated` turns what dulwich, urllib3 and the OS
+raise into a `SourceFetchError` naming the step (`Step`) and the URL, with a
+hint for 401, 404 and 407 answers and every secret masked.
 """
 
 from __future__ import annotations
@@ -11,22 +13,54 @@ from __future__ import annotations
 import contextlib
 import select
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import StrEnum
+from typing import Final
 
 import urllib3
 from dulwich.client import (
     GitClient,
+    HTTPProxyUnauthorized,
+    HTTPUnauthorized,
+    InvalidWants,
     LocalGitClient,
     TCPGitClient,
     Urllib3HttpGitClient,
     default_urllib3_manager,
 )
-from dulwich.errors import GitProtocolError
+from dulwich.errors import (
+    ApplyDeltaError,
+    ChecksumMismatch,
+    FileFormatException,
+    GitProtocolError,
+    NotGitRepository,
+    ObjectMissing,
+    WrongObjectException,
+)
 from dulwich.protocol import DEFAULT_GIT_PROTOCOL_VERSION_FETCH, Protocol
 
-from syncd.core.errors import SourceFetchError
+from syncd.core.errors import SourceFetchError, SyncdError
+from syncd.core.redact import redact_text
 from syncd.source.git_options import GitSourceOptions, Remote, Transport
+
+# Everything dulwich, urllib3 and the OS raise while talking to a remote or
+# reading the object store; translated into SourceFetchError at the boundary.
+_TRANSLATED: Final = (
+    GitProtocolError,
+    NotGitRepository,
+    InvalidWants,
+    ChecksumMismatch,
+    FileFormatException,
+    ApplyDeltaError,
+    ObjectMissing,
+    WrongObjectException,
+    urllib3.exceptions.HTTPError,
+    OSError,
+    EOFError,
+    KeyError,
+    ValueError,
+    AssertionError,
+)
 
 
 class Step(StrEnum):
@@ -103,3 +137,58 @@ def new_client(remote: Remote, options: GitSourceOptions) -> GitClient:
         password=remote.password,
         timeout=options.timeout,
     )
+
+
+@contextlib.contextmanager
+def translated(step: Step, remote: Remote) -> Iterator[None]:
+    """Translate third-party failures inside `step` into SourceFetchError naming `remote.url`."""
+    try:
+        yield
+    except SyncdError:
+        raise
+    except HTTPUnauthorized:
+        raise _error(step, remote, _unauthorized_hint(remote)) from None
+    except HTTPProxyUnauthorized:
+        raise _error(
+            step, remote, "proxy authentication failed (HTTP 407); check the proxy settings"
+        ) from None
+    except NotGitRepository:
+        raise _error(step, remote, _not_found_hint(remote)) from None
+    except _TRANSLATED as exc:
+        raise _error(step, remote, _describe(exc, remote)) from None
+
+
+def _unauthorized_hint(remote: Remote) -> str:
+    if remote.username is None:
+        return (
+            "authentication required (HTTP 401); set spec.git.auth and "
+            "spec.git.secretRef to a Secret with the credentials"
+        )
+    return (
+        "authentication failed (HTTP 401); check the username and the password or "
+        "token in the credentials Secret (spec.git.secretRef)"
+    )
+
+
+def _not_found_hint(remote: Remote) -> str:
+    if remote.username is None:
+        return "no Git repository at this URL; check spec.git.repo"
+    # Forges answer 404, not 403, for a private repository a login may not read.
+    return (
+        "no Git repository at this URL that these credentials may read (HTTP 404); "
+        "check spec.git.repo and that the credentials Secret (spec.git.secretRef) "
+        "grants read access to it"
+    )
+
+
+def _describe(exc: BaseException, remote: Remote) -> str:
+    if isinstance(exc, KeyError):
+        text = f"object {exc.args[0]!r} is missing" if exc.args else "an object is missing"
+    else:
+        text = str(exc).strip()
+    detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return redact_text(detail, remote.secrets)
+
+
+def _error(step: Step, remote: Remote, detail: str) -> SourceFetchError:
+    return SourceFetchError(f"{step} {remote.url} failed: {detail}")

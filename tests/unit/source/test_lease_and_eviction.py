@@ -11,6 +11,7 @@ import gc
 from pathlib import Path
 
 from syncd.source.cache import SourceCache
+from syncd.source.cache_key import ANONYMOUS
 from syncd.source.lease import Lease, exclusive
 
 KEPT = 3
@@ -79,7 +80,7 @@ def test_an_exclusive_lock_blocks_no_one_and_is_dropped_after_the_block(tmp_path
 def test_pruning_skips_a_leased_worktree_without_waiting_and_trashes_the_rest(
     tmp_path: Path,
 ) -> None:
-    cache = SourceCache.for_location(tmp_path, "file:///r.git")
+    cache = SourceCache.for_location(tmp_path, "file:///r.git", access=ANONYMOUS)
 
     with cache.locked():
         for name in ("a", "b", "c"):
@@ -100,7 +101,7 @@ def test_pruning_skips_a_leased_worktree_without_waiting_and_trashes_the_rest(
 def test_a_tree_evicted_again_before_the_trash_was_emptied_goes_beside_the_first(
     tmp_path: Path,
 ) -> None:
-    cache = SourceCache.for_location(tmp_path, "file:///r.git")
+    cache = SourceCache.for_location(tmp_path, "file:///r.git", access=ANONYMOUS)
 
     with cache.locked():
         cache.install_worktree("old", populate)
@@ -117,7 +118,7 @@ def test_a_tree_evicted_again_before_the_trash_was_emptied_goes_beside_the_first
 
 
 def test_pruning_removes_a_staging_directory_a_crashed_install_left(tmp_path: Path) -> None:
-    cache = SourceCache.for_location(tmp_path, "file:///r.git")
+    cache = SourceCache.for_location(tmp_path, "file:///r.git", access=ANONYMOUS)
     leftover = cache.worktrees_path / ".staging-abc"
     (leftover / "deploy").mkdir(parents=True)
     (leftover / "deploy" / "half.yaml").write_text("half")
