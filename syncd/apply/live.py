@@ -69,6 +69,15 @@ class LiveState:
         return (ref.group, ref.kind) not in self.failed_kinds and ref not in self.unresolved
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Listing:
+    """One kind's LIST: the items, and the namespaces the identity may not LIST (if any)."""
+
+    items: tuple[JsonObject, ...]
+    refused: ForbiddenError | None = None
+    hidden: Collection[str] = ()
+
+
 class LiveReader:
     """Lists one sync's objects by label, one LIST per (group, kind), and looks up the rest."""
 
@@ -87,18 +96,32 @@ class LiveReader:
         self._namespace = namespace
 
     def read(
-        self, group_kinds: Iterable[GroupKind], *, declared: Collection[ObjectRef] = ()
+        self,
+        group_kinds: Iterable[GroupKind],
+        *,
+        declared: Collection[ObjectRef] = (),
+        managed: Collection[ObjectRef] = (),
     ) -> LiveState:
-        """LIST every kind in parallel, then look up `declared` objects the LISTs missed."""
+        """LIST every kind in parallel, then look up `declared` objects the LISTs missed.
+
+        `managed` (the inventory) names the namespaces to LIST one by one when
+        the identity may not LIST a namespaced kind cluster-wide (a RootSync
+        limited by roleRefs): a namespace it may not LIST either leaves its
+        objects of that kind unknown (SD2013).
+        """
         kinds = sorted(set(group_kinds) | {(ref.group, ref.kind) for ref in declared})
-        futures = {gk: self._executor.submit(self._list, *gk, self._selector) for gk in kinds}
+        places: dict[GroupKind, set[str]] = defaultdict(set)
+        for ref in (*declared, *managed):
+            places[(ref.group, ref.kind)].add(ref.namespace)
+        futures = {gk: self._executor.submit(self._list, gk, sorted(places[gk])) for gk in kinds}
         objects: dict[ObjectRef, JsonObject] = {}
         unknown: set[GroupKind] = set()
         failed: set[GroupKind] = set()
         errors: list[SyncdError] = []
+        unresolved: set[ObjectRef] = set()
         for gk, future in futures.items():
             try:
-                items = future.result()
+                listing = future.result()
             except UnknownKindError:
                 unknown.add(gk)
                 continue
@@ -106,14 +129,23 @@ class LiveReader:
                 failed.add(gk)
                 errors.append(_unreadable(gk, exc, declared))
                 continue
-            for item in items:
+            for item in listing.items:
                 objects[ObjectRef.from_object(item)] = item
+            if listing.refused is not None:
+                hidden = {
+                    ref
+                    for ref in (*declared, *managed)
+                    if (ref.group, ref.kind) == gk and ref.namespace in listing.hidden
+                }
+                unresolved |= hidden
+                errors.append(_unreadable(gk, listing.refused, hidden, namespaces=listing.hidden))
         missing: dict[GroupKind, list[ObjectRef]] = defaultdict(list)
-        for ref in sorted(r for r in declared if r not in objects):
+        for ref in sorted(r for r in declared if r not in objects and r not in unresolved):
             gk = (ref.group, ref.kind)
             if gk not in failed and gk not in unknown:
                 missing[gk].append(ref)
-        found, unresolved, lookup_errors = self._look_up(missing)
+        found, lost, lookup_errors = self._look_up(missing)
+        unresolved |= lost
         objects.update(found)
         return LiveState(
             objects=objects,
@@ -123,8 +155,25 @@ class LiveReader:
             errors=tuple(errors + lookup_errors),
         )
 
-    def _list(self, group: str, kind: str, selector: str) -> tuple[JsonObject, ...]:
-        return self._list_served((group, kind), self._namespace, selector)
+    def _list(self, gk: GroupKind, namespaces: Collection[str]) -> _Listing:
+        """One LIST by label; per namespace in `namespaces` when a cluster-wide one is forbidden."""
+        try:
+            return _Listing(items=self._list_served(gk, self._namespace, self._selector))
+        except ForbiddenError as exc:
+            if self._namespace or not self._cluster.resource_type(*gk).namespaced:
+                raise
+            refused = exc
+        items: list[JsonObject] = []
+        hidden: set[str] = set()
+        for namespace in namespaces:
+            if not namespace:
+                continue
+            try:
+                items.extend(self._list_served(gk, namespace, self._selector))
+            except ForbiddenError as exc:
+                refused = exc
+                hidden.add(namespace)
+        return _Listing(items=tuple(items), refused=refused if hidden else None, hidden=hidden)
 
     def _list_served(self, gk: GroupKind, namespace: str, selector: str) -> tuple[JsonObject, ...]:
         """One LIST; a 404 (the type went away since discovery) refreshes discovery once.
@@ -188,18 +237,25 @@ class LiveReader:
 
 
 def _unreadable(
-    gk: GroupKind, exc: ClusterError, refs: Iterable[ObjectRef], *, looking_up: bool = False
+    gk: GroupKind,
+    exc: ClusterError,
+    refs: Iterable[ObjectRef],
+    *,
+    looking_up: bool = False,
+    namespaces: Collection[str] = (),
 ) -> SyncdError:
     group, kind = gk
     name = f"{kind}.{group}" if group else kind
     affected = sorted(ref for ref in refs if (ref.group, ref.kind) == gk)
     what = "looking up declared objects of" if looking_up else "listing"
+    where = f" in namespace {', '.join(sorted(namespaces))}" if namespaces else ""
+    scope = "none of those objects" if namespaces else "nothing of that kind"
     forbidden = isinstance(exc, ForbiddenError)
     hint = (
         "grant the sync's identity get and list on that resource" if forbidden else "syncd retries"
     )
     return SyncdError(
-        f"{what} {name} failed, so nothing of that kind was applied or pruned in this run "
+        f"{what} {name}{where} failed, so {scope} was applied or pruned in this run "
         f"({hint}): {exc.message}",
         code=ErrorCode.FORBIDDEN if forbidden else ErrorCode.LIVE_STATE_UNKNOWN,
         resources=[ResourceRef(ref=ref) for ref in affected[:20]],

@@ -256,7 +256,9 @@ class Pipeline:
         kinds = {(m.ref.group, m.ref.kind) for m in parsed.validation.manifests} | {
             (r.group, r.kind) for r in inventory.refs
         }
-        live = hands.reader.read(kinds, declared=[m.ref for m in declared])
+        live = hands.reader.read(
+            kinds, declared=[m.ref for m in declared], managed=inventory.refs.refs
+        )
         planned_at = self._ports.clock.monotonic()
         guard = sync.spec.override.prune
         plan = build_plan(
