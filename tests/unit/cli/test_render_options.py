@@ -92,3 +92,23 @@ def test_a_cluster_scoped_object_with_a_namespace_is_still_sd1053(
     code, _, err = _render([str(tmp_path)], capsys)
     assert code == 1
     assert err.startswith("SD1053")
+
+
+def test_vet_with_a_repo_sync_refuses_what_the_tenant_may_not_declare(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "cm.yaml").write_text(CM)
+    (package / "role.yaml").write_text(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: x\n"
+    )
+    (package / "other.yaml").write_text(CM.replace("name: settings", "name: o\n  namespace: b"))
+    sync = tmp_path / "sync.yaml"
+    sync.write_text(REPO_SYNC)
+    parsed = build_parser().parse_args(["vet", "--sync", str(sync), str(package)])
+    code = parsed.handler(parsed)
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert (out + err).count("SD1058") == 2
+    assert "ClusterRole" in out + err
