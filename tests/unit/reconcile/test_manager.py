@@ -332,3 +332,41 @@ def test_deleting_a_root_sync_interrupts_its_run_and_releases_it() -> None:
         assert manager.syncs() == [SYNCS[1]]
     finally:
         manager.shutdown(timeout=10)
+
+
+def test_a_repo_sync_manager_runs_every_namespaces_repo_syncs_as_repo_syncs() -> None:
+    from tests.unit.kube import REPO_SYNC, TENANCY_TYPES
+
+    cluster = PacedCluster(TENANCY_TYPES, clock=FakeClock())
+    for ns in ("team-a", "team-b"):
+        cluster.apply(
+            ref_of(REPO_SYNC, "repo", ns),
+            {
+                "apiVersion": "syncd.dev/v1beta1",
+                "kind": "RepoSync",
+                "metadata": {"name": "repo", "namespace": ns},
+                "spec": {"git": {"repo": "https://git.example/t.git", "period": "30s"}},
+            },
+            field_manager="kubectl",
+        )
+    put_root_sync(cluster, "root")  # a RootSync is not this manager's
+    runs, scheduler, stop = Runs(), RecordingScheduler(), threading.Event()
+    manager = SyncManager(
+        cluster,
+        namespace="",
+        kind=SyncKind.REPO_SYNC,
+        scheduler=scheduler,
+        runner_factory=runs.factory,
+        stop=stop,
+    )
+    manager.start()
+    try:
+        expected = [
+            SyncId(kind=SyncKind.REPO_SYNC, namespace=ns, name="repo")
+            for ns in ("team-a", "team-b")
+        ]
+        wait_until(lambda: manager.syncs() == expected, timeout=10, what="both RepoSyncs")
+        wait_until(lambda: all(runs.of(s) for s in expected), timeout=10, what="a run each")
+        assert scheduler.periods[expected[0]] == dt.timedelta(seconds=30)
+    finally:
+        manager.shutdown(timeout=5)

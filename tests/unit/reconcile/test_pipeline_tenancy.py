@@ -355,3 +355,21 @@ def test_role_refs_bind_an_account_that_limits_the_root_sync(
     env.run(ROOT)
     assert env.cluster.peek(ref_of(ROLE_BINDING, "syncd-root-root.clusterrole.edit", "app")) is None
     assert env.cluster.peek(cm_ref("out", "other")) is not None
+
+
+def test_foreground_deletion_of_a_repo_sync_prunes_as_the_tenant(
+    tmp_path: Path, executor: ThreadPoolExecutor
+) -> None:
+    env = make_tenancy(tmp_path, executor)
+    ref = ref_of(REPO_SYNC, "repo", "team-a")
+    body = repo_sync()
+    body["metadata"]["annotations"] = {"syncd.dev/deletion-propagation": "Foreground"}
+    env.cluster.apply(ref, body, field_manager="kubectl")
+    env.sources[TENANT].commit(files(configmap("a", "team-a")))
+    assert env.run(TENANT)
+    env.cluster.delete(ref)  # held by syncd's finalizer
+    mark = env.mark()
+    assert env.run(TENANT)
+    assert env.cluster.peek(cm_ref("a", "team-a")) is None
+    assert ("delete", str(cm_ref("a", "team-a"))) in env.requests_as(mark, TENANT_USER)
+    assert env.cluster.peek(ref) is None
