@@ -19,7 +19,7 @@ from syncd.reconcile.manager import SyncManager
 from syncd.reconcile.worker import SyncRun, TriggerReason
 from syncd.testing.clock import FakeClock
 from syncd.testing.fake_cluster import FakeCluster
-from tests.unit.kube import BUILTIN_TYPES, ROOT_SYNC, ref_of, root_sync
+from tests.unit.kube import BUILTIN_TYPES, REPO_SYNC, ROOT_SYNC, TENANCY_TYPES, ref_of, root_sync
 
 NAMESPACE = "syncd-system"
 ROOT = SyncId(kind=SyncKind.ROOT_SYNC, namespace=NAMESPACE, name="root")
@@ -335,7 +335,6 @@ def test_deleting_a_root_sync_interrupts_its_run_and_releases_it() -> None:
 
 
 def test_a_repo_sync_manager_runs_every_namespaces_repo_syncs_as_repo_syncs() -> None:
-    from tests.unit.kube import REPO_SYNC, TENANCY_TYPES
 
     cluster = PacedCluster(TENANCY_TYPES, clock=FakeClock())
     for ns in ("team-a", "team-b"):
