@@ -242,7 +242,10 @@ class InventoryStore:
                 ((item.get("metadata") or {}).get("annotations") or {}).get(MANAGER_ANNOTATION, "")
             )
             claimer = SyncId.parse(claimant)
-            if claimer is None or claimer == self._sync:
+            home = str((item.get("metadata") or {}).get("namespace") or "")
+            # A ResourceGroup speaks only for a sync in its own namespace: one in a
+            # tenant's namespace cannot claim objects for a RootSync.
+            if claimer is None or claimer == self._sync or claimer.namespace != home:
                 continue
             claims, _ = within_scope(_claims_of(item), sync=claimer)
             for ref in sorted(claims):

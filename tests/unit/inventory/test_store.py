@@ -248,3 +248,33 @@ def test_a_status_write_after_someone_else_wrote_the_group_is_refused_then_read_
     assert store.record_statuses(dict.fromkeys(REFS.refs, ResourceStatus.CURRENT)) is True
     live = cluster.peek(store.ref) or {}
     assert live["metadata"]["labels"]["team"] == "x"
+
+
+def test_a_tenants_claims_reach_only_its_namespace_and_it_cannot_speak_for_a_root_sync(
+    cluster: FakeCluster, store: InventoryStore
+) -> None:
+    tenant = SyncId(kind=SyncKind.REPO_SYNC, namespace="app", name="repo")
+    inside, outside = cm_ref("in", "app"), cm_ref("out", "other")
+    InventoryStore(cluster, sync=tenant).record(
+        InventorySet.of([]), claims=frozenset({inside, outside})
+    )
+    assert store.claims_elsewhere() == {inside: tenant.manager}
+    # A ResourceGroup in the tenant's namespace naming a RootSync as its sync.
+    forged = InventoryStore(cluster, sync=tenant)
+    forged.record(InventorySet.of([]), claims=frozenset({outside}))
+    cluster.merge_patch(
+        forged.ref,
+        {"metadata": {"annotations": {"syncd.dev/manager": "RootSync/syncd-system/other"}}},
+        field_manager="kubectl",
+    )
+    assert store.claims_elsewhere() == {}
+
+
+def test_a_tenants_inventory_never_lists_what_lies_outside_its_namespace(
+    cluster: FakeCluster,
+) -> None:
+    tenant = SyncId(kind=SyncKind.REPO_SYNC, namespace="app", name="repo")
+    InventoryStore(cluster, sync=tenant).record(
+        InventorySet.of([cm_ref("in", "app"), cm_ref("out", "other")])
+    )
+    assert InventoryStore(cluster, sync=tenant).load().refs.refs == {cm_ref("in", "app")}
