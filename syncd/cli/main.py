@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from syncd import __version__
 from syncd.cli import errors_cmd, render_cmd, run_cmd, status_cmd, vet_cmd
+from syncd.logging import LogFormat, configure_logging
 
 DESCRIPTION = """\
 syncd keeps Kubernetes clusters exactly as declared in Git, OCI artifacts or
@@ -56,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help(sys.stderr)
         return 2
+    # Commands print their results on stdout (YAML, reports): log lines go to
+    # stderr, warnings only. `syncd run` configures logging from its settings.
+    configure_logging("warning", fmt=LogFormat.CONSOLE)
     try:
         code: int = handler(args)
     except BrokenPipeError:
