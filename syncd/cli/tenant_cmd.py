@@ -9,6 +9,7 @@ repository); `--apply` applies them with server-side apply as field manager
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Mapping
 from enum import StrEnum
@@ -19,6 +20,7 @@ import yaml
 from syncd.cli.connect import add_kubeconfig_option, connect
 from syncd.cli.tenant_objects import (
     DEFAULT_SYNC_NAME,
+    DEFAULT_SYSTEM_NAMESPACE,
     TENANT_CLUSTER_ROLE,
     TenantAuth,
     TenantPlan,
@@ -37,6 +39,7 @@ from syncd.core.ports import Cluster
 from syncd.core.refs import ObjectRef
 
 FIELD_MANAGER: Final = "syncd-cli"
+SYSTEM_NAMESPACE_ENV: Final = "SYNCD_NAMESPACE"
 
 HELP = """\
 Write what onboarding a tenant namespace takes: the tenant's ServiceAccount
@@ -51,7 +54,8 @@ first: they hold the RepoSync CRD and the syncd-tenant role.
 
 A RepoSync may not sync file:// URLs or local paths (SD1061): --repo must be
 an https://, http:// or git:// URL, with credentials in a Secret (--auth),
-never in the URL.
+never in the URL. NAMESPACE may not be syncd's own ($SYNCD_NAMESPACE, default
+syncd-system), where only RootSyncs live.
 
 exit status: 0 on success, 1 when applying failed, 2 on usage or connection
 errors.
@@ -128,8 +132,8 @@ def _usage(parser: argparse.ArgumentParser) -> int:
     return 2
 
 
-def plan_from(args: argparse.Namespace) -> TenantPlan:
-    """The plan the command line asks for (not yet checked)."""
+def plan_from(args: argparse.Namespace, *, environ: Mapping[str, str]) -> TenantPlan:
+    """The plan the command line (and SYNCD_NAMESPACE) asks for, not yet checked."""
     return TenantPlan(
         namespace=args.namespace,
         repo=args.repo,
@@ -141,6 +145,7 @@ def plan_from(args: argparse.Namespace) -> TenantPlan:
         secret_name=args.secret_name,
         service_account=args.service_account,
         create_namespace=args.create_namespace,
+        system_namespace=environ.get(SYSTEM_NAMESPACE_ENV) or DEFAULT_SYSTEM_NAMESPACE,
     )
 
 
@@ -278,7 +283,7 @@ def run(args: argparse.Namespace) -> int:
 
 def init(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
     """`syncd tenant init` with its streams; returns the exit status."""
-    plan = plan_from(args)
+    plan = plan_from(args, environ=os.environ)
     try:
         check_plan(plan)
     except TenantPlanError as exc:

@@ -1,8 +1,9 @@
 """What onboarding one tenant takes, as plain objects: the values behind `syncd tenant init`.
 
 `TenantPlan` holds the command's options; `check_plan` refuses what a
-RepoSync could never use (names that are not DNS-1123 labels, `file://` and
-local repositories, ssh, credentials inside the URL) with a message saying
+RepoSync could never use (names that are not DNS-1123 labels, syncd's own
+namespace, `file://` and local repositories, ssh, credentials inside the
+URL) with a message saying
 what to do instead; `tenant_objects` builds, in apply order, the optional
 Namespace, the tenant's ServiceAccount, the RoleBinding granting it the
 aggregated `syncd-tenant` ClusterRole (manifests/rbac/) in its namespace
@@ -27,6 +28,8 @@ from syncd.parse.validate import DNS1123_LABEL, DNS1123_SUBDOMAIN, LABEL_MAX, SU
 TENANT_CLUSTER_ROLE: Final = "syncd-tenant"
 """The aggregated ClusterRole of manifests/rbac/tenant-clusterrole.yaml."""
 DEFAULT_SYNC_NAME: Final = "repo-sync"
+DEFAULT_SYSTEM_NAMESPACE: Final = "syncd-system"
+"""syncd's own namespace (SYNCD_NAMESPACE of the controller): RootSyncs only."""
 _RBAC_GROUP: Final = "rbac.authorization.k8s.io"
 _SCP_LIKE: Final = re.compile(r"^[^/:]+@[^/:]+:|^[A-Za-z0-9.-]+:(?!//)")
 _REMOTE_SCHEMES: Final = frozenset({"https", "http", "git"})
@@ -60,6 +63,8 @@ class TenantPlan:
     service_account: str = ""
     """Overrides the default `syncd-<name>`; only then is spec.serviceAccountName written."""
     create_namespace: bool = False
+    system_namespace: str = DEFAULT_SYSTEM_NAMESPACE
+    """syncd's own namespace, where a RepoSync is refused (SD1061)."""
 
     @property
     def service_account_name(self) -> str:
@@ -140,6 +145,11 @@ def check_repo(repo: str, *, auth: TenantAuth) -> None:
 def check_plan(plan: TenantPlan) -> None:
     """Raise TenantPlanError for the first option that cannot work."""
     _check_label("namespace", plan.namespace)
+    if plan.namespace == plan.system_namespace:
+        raise TenantPlanError(
+            f"namespace {plan.namespace!r} is syncd's own namespace, where RootSyncs live and a "
+            "RepoSync is refused (SD1061); onboard the tenant into its own namespace"
+        )
     _check_label("--name", plan.name)
     if plan.service_account:
         _check_subdomain("--service-account", plan.service_account)

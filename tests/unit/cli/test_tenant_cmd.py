@@ -129,6 +129,7 @@ def test_secret_name_names_the_credentials_secret(capsys: pytest.CaptureFixture[
         (["team-a", "--repo", REPO, "--period", "soon"], "spec.git.period"),
         (["team-a", "--repo", REPO, "--dir", "../other"], "spec.git.dir"),
         (["team-a", "--repo", REPO, "--service-account", "Bad!"], "--service-account"),
+        (["syncd-system", "--repo", REPO], "is syncd's own namespace"),
     ],
 )
 def test_unusable_options_exit_2_with_a_message_and_print_nothing(
@@ -218,3 +219,12 @@ def test_apply_stops_at_a_forbidden_object_after_reporting_the_ones_before() -> 
     assert out.getvalue().splitlines()[-1] == (
         "rolebinding.rbac.authorization.k8s.io/syncd-repo-sync created"
     )
+
+
+def test_syncd_namespace_names_the_namespace_a_repo_sync_may_not_use(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SYNCD_NAMESPACE", "gitops")
+    assert main(["tenant", "init", "gitops", "--repo", REPO]) == 2
+    assert "'gitops' is syncd's own namespace" in capsys.readouterr().err
+    assert main(["tenant", "init", "syncd-system", "--repo", REPO]) == 0
