@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 from enum import StrEnum
-from typing import TextIO
+from typing import Any, TextIO
 
 import structlog
 
@@ -24,7 +24,10 @@ class LogFormat(StrEnum):
 def configure_logging(
     level: str = "info", *, fmt: LogFormat = LogFormat.JSON, stream: TextIO | None = None
 ) -> None:
-    """Configure structlog once for the process: level, format and output stream."""
+    """Configure structlog once for the process: level, format and output stream.
+
+    Without `stream`, lines go to the `sys.stderr` of the moment they are logged.
+    """
     numeric = logging.getLevelNamesMapping().get(level.upper())
     if numeric is None:
         raise ValueError(f"unknown log level {level!r}; use debug, info, warning or error")
@@ -42,9 +45,14 @@ def configure_logging(
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
+        logger_factory=_stderr_logger if stream is None else structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
+
+
+def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
+    """A logger on whatever `sys.stderr` is when a line is logged (a test may have swapped it)."""
+    return structlog.PrintLogger(sys.stderr)
 
 
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:

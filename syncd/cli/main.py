@@ -8,7 +8,8 @@ import sys
 from collections.abc import Sequence
 
 from syncd import __version__
-from syncd.cli import errors_cmd, render_cmd, run_cmd, status_cmd, vet_cmd
+from syncd.cli import errors_cmd, render_cmd, run_cmd, status_cmd, tenant_cmd, vet_cmd
+from syncd.logging import LogFormat, configure_logging
 
 DESCRIPTION = """\
 syncd keeps Kubernetes clusters exactly as declared in Git, OCI artifacts or
@@ -20,6 +21,9 @@ EPILOG = """\
 examples:
   syncd run                    run the controller (configured by SYNCD_* variables)
   syncd status --resources     every sync's state, commit, errors and objects
+  syncd status -n team-a       the syncs of one namespace
+  syncd tenant init team-a --repo https://git.example.com/team-a.git --apply
+                               onboard a tenant: ServiceAccount, RoleBinding, RepoSync
   syncd vet clusters/prod      check a package locally with the controller's rules
   syncd render clusters/prod   print what would be applied, in apply order
   syncd errors                 list every error code and what to do about it
@@ -42,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     run_cmd.register(commands)
     status_cmd.register(commands)
+    tenant_cmd.register(commands)
     vet_cmd.register(commands)
     render_cmd.register(commands)
     errors_cmd.register(commands)
@@ -56,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help(sys.stderr)
         return 2
+    # Commands print their results on stdout (YAML, reports): log lines go to
+    # stderr, warnings only. `syncd run` configures logging from its settings.
+    configure_logging("warning", fmt=LogFormat.CONSOLE)
     try:
         code: int = handler(args)
     except BrokenPipeError:

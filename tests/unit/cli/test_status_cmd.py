@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from syncd.cli.status_cmd import render
+from syncd.core.errors import ForbiddenError
 from syncd.core.ports import ResourceType
 from syncd.core.refs import ObjectRef
 from syncd.testing.fake_cluster import FakeCluster
@@ -119,3 +120,109 @@ def test_no_syncs_says_how_to_create_one() -> None:
     out = io.StringIO()
     assert render(FakeCluster(TYPES), namespace="", resources=False, out=out) == 1
     assert "create a RootSync" in out.getvalue()
+
+
+def _seed_repo_sync(cluster: FakeCluster, namespace: str, name: str, state: str) -> None:
+    ref = ObjectRef(
+        group="syncd.dev", version="v1beta1", kind="RepoSync", namespace=namespace, name=name
+    )
+    body = {
+        "apiVersion": "syncd.dev/v1beta1",
+        "kind": "RepoSync",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"git": {"repo": f"https://git.example/{namespace}.git"}},
+    }
+    live = cluster.apply(ref, body, field_manager="test")
+    status = {"summary": {"state": state, "shortCommit": "1234567", "errorCount": 0}}
+    cluster.replace_status(ref, {**live, "status": status})
+
+
+def _blocks(text: str) -> list[str]:
+    """The namespace headers and sync titles, in the order printed."""
+    return [line for line in text.splitlines() if line.startswith(("==", "RootSync", "RepoSync"))]
+
+
+def test_repo_syncs_are_listed_next_to_root_syncs_grouped_by_namespace() -> None:
+    cluster = FakeCluster(TYPES)
+    _seed(cluster, "root", {"summary": {"state": "Synced"}})
+    _seed_repo_sync(cluster, "team-b", "repo-sync", "Synced")
+    _seed_repo_sync(cluster, "team-a", "web", "Synced")
+    _seed_repo_sync(cluster, "team-a", "api", "Synced")
+    out = io.StringIO()
+    assert render(cluster, namespace="", resources=False, out=out) == 0
+    assert _blocks(out.getvalue()) == [
+        "== namespace syncd-system: 1 RootSync ==",
+        "RootSync syncd-system/root",
+        "== namespace team-a: 2 RepoSyncs ==",
+        "RepoSync team-a/api",
+        "RepoSync team-a/web",
+        "== namespace team-b: 1 RepoSync ==",
+        "RepoSync team-b/repo-sync",
+    ]
+    assert "source:  https://git.example/team-a.git@main" in out.getvalue()
+    assert "state:   Synced  commit 1234567  errors 0" in out.getvalue()
+
+
+def test_namespace_filter_shows_only_that_namespace() -> None:
+    cluster = FakeCluster(TYPES)
+    _seed(cluster, "root", {"summary": {"state": "Synced"}})
+    _seed_repo_sync(cluster, "team-a", "repo-sync", "Error")
+    _seed_repo_sync(cluster, "team-b", "repo-sync", "Synced")
+    out = io.StringIO()
+    assert render(cluster, namespace="team-a", resources=False, out=out) == 1
+    assert _blocks(out.getvalue()) == [
+        "== namespace team-a: 1 RepoSync ==",
+        "RepoSync team-a/repo-sync",
+    ]
+
+
+def test_a_missing_repo_sync_crd_still_shows_the_root_syncs_with_a_note() -> None:
+    cluster = FakeCluster([t for t in TYPES if t.kind != "RepoSync"])
+    _seed(cluster, "root", {"summary": {"state": "Synced"}})
+    out = io.StringIO()
+    assert render(cluster, namespace="", resources=False, out=out) == 0
+    assert "RootSync syncd-system/root" in out.getvalue()
+    notes = [line for line in out.getvalue().splitlines() if line.startswith("note:")]
+    assert notes == ["note: the RepoSync CRD is not installed (manifests/crds/reposync.yaml)"]
+
+
+def test_a_forbidden_cluster_wide_repo_sync_list_still_shows_the_root_syncs_with_a_note() -> None:
+    cluster = FakeCluster(TYPES)
+    _seed(cluster, "root", {"summary": {"state": "Synced"}})
+    _seed_repo_sync(cluster, "team-a", "repo-sync", "Synced")
+    cluster.fail_always("list", TYPES[1], ForbiddenError("reposyncs is forbidden", status=403))
+    out = io.StringIO()
+    assert render(cluster, namespace="", resources=False, out=out) == 0
+    text = out.getvalue()
+    assert "RootSync syncd-system/root" in text
+    assert "RepoSync team-a" not in text
+    notes = [line for line in text.splitlines() if line.startswith("note:")]
+    assert notes == [
+        (
+            "note: you may not list RepoSyncs in all namespaces (forbidden); "
+            "pass --namespace to see one namespace's"
+        )
+    ]
+
+
+def test_a_tenant_sees_its_repo_syncs_when_root_syncs_are_forbidden() -> None:
+    cluster = FakeCluster(TYPES)
+    _seed_repo_sync(cluster, "team-a", "repo-sync", "Synced")
+    cluster.fail_always("list", TYPES[0], ForbiddenError("rootsyncs is forbidden", status=403))
+    cluster.fail_always("get", None, ForbiddenError("resourcegroups is forbidden", status=403))
+    out = io.StringIO()
+    assert render(cluster, namespace="team-a", resources=True, out=out) == 0
+    text = out.getvalue()
+    assert "RepoSync team-a/repo-sync" in text
+    assert "resources: you may not read this sync's ResourceGroup (forbidden)" in text
+    assert "note: you may not list RootSyncs in namespace team-a (forbidden)" in text
+
+
+def test_nothing_listable_says_why_and_how_to_onboard_a_tenant() -> None:
+    cluster = FakeCluster(TYPES)
+    cluster.fail_always("list", TYPES[1], ForbiddenError("no", status=403))
+    out = io.StringIO()
+    assert render(cluster, namespace="", resources=False, out=out) == 1
+    text = out.getvalue()
+    assert text.startswith("note: you may not list RepoSyncs")
+    assert "syncd tenant init" in text
