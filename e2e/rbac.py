@@ -4,12 +4,16 @@
 apply --server-side -f manifests/rbac/`) and waits until the aggregation
 controller has filled the `syncd-tenant` ClusterRole. `can` asks the API
 server (SelfSubjectAccessReview) whether the client's identity, impersonated
-or not, may do one thing.
+or not, may do one thing. `service_account_token` gets a real token of a
+service account (TokenRequest API) and `write_token_kubeconfig` writes a
+kubeconfig authenticating with it, so `syncd run` can run as that account.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
+from pathlib import Path
 from typing import Any
 
 from syncd.devenv.controlplane import ControlPlane
@@ -43,6 +47,47 @@ def install_rbac(control_plane: ControlPlane, admin: KubeHttp) -> dict[str, Any]
         return role if role.get("rules") else None
 
     return wait_until(filled, timeout=60, what="syncd-tenant rules aggregated", interval=0.2)
+
+
+def service_account_token(
+    admin: KubeHttp, namespace: str, name: str, *, seconds: int = 3600
+) -> str:
+    """A token of service account `namespace/name`, from the TokenRequest API (as admin)."""
+    resp = admin.post(
+        f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token",
+        {
+            "apiVersion": "authentication.k8s.io/v1",
+            "kind": "TokenRequest",
+            "spec": {"expirationSeconds": seconds},
+        },
+    )
+    assert resp.status == 201, resp.text
+    token: str = resp.json()["status"]["token"]
+    return token
+
+
+def write_token_kubeconfig(control_plane: ControlPlane, path: Path, token: str) -> Path:
+    """A kubeconfig for the plane's API server authenticating with `token`; returns `path`."""
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": "syncd-local",
+                "cluster": {
+                    "server": control_plane.server,
+                    "certificate-authority": str(control_plane.ca_file),
+                },
+            }
+        ],
+        "users": [{"name": "token", "user": {"token": token}}],
+        "contexts": [{"name": "token", "context": {"cluster": "syncd-local", "user": "token"}}],
+        "current-context": "token",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(config, indent=2))
+    path.chmod(0o600)
+    return path
 
 
 def can(

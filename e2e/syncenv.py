@@ -102,15 +102,20 @@ def start_controller(
     *,
     user: str = "admin",
     namespace: str = SYSTEM_NS,
+    kubeconfig: Path | None = None,
 ) -> Controller:
-    """`syncd run` as `user` (one of the plane's users), watching RootSyncs in `namespace`."""
+    """`syncd run` as `user` (one of the plane's users), watching RootSyncs in `namespace`.
+
+    `kubeconfig`, when given, replaces the user's: e.g. one holding a service
+    account's token (`e2e.rbac.write_token_kubeconfig`).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / "syncd.log"
     renders = workdir / "kustomize-builds.log"
     kustomize = _counting_kustomize(workdir, control_plane.tools.kustomize, renders)
     env = {
         **os.environ,
-        "SYNCD_KUBECONFIG": str(control_plane.kubeconfig_for(user)),
+        "SYNCD_KUBECONFIG": str(kubeconfig or control_plane.kubeconfig_for(user)),
         "SYNCD_NAMESPACE": namespace,
         "SYNCD_LOG_FORMAT": "json",
         "SYNCD_LOG_LEVEL": "debug",

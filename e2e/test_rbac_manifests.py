@@ -23,6 +23,7 @@ from e2e.rbac import (
     cluster_role,
     install_rbac,
     kubectl,
+    service_account_token,
     service_account_user,
 )
 from syncd.devenv.controlplane import ControlPlane
@@ -40,16 +41,7 @@ ROOT_ADMIN_BINDING = (
 def syncd_sa(control_plane: ControlPlane, admin: KubeHttp, syncd_crds: None) -> KubeHttp:
     """manifests/rbac/ applied; a client authenticated with a token of syncd's service account."""
     install_rbac(control_plane, admin)
-    resp = admin.post(
-        "/api/v1/namespaces/syncd-system/serviceaccounts/syncd/token",
-        {
-            "apiVersion": "authentication.k8s.io/v1",
-            "kind": "TokenRequest",
-            "spec": {"expirationSeconds": 3600},
-        },
-    )
-    assert resp.status == 201, resp.text
-    return admin.as_user(resp.json()["status"]["token"])
+    return admin.as_user(service_account_token(admin, "syncd-system", "syncd"))
 
 
 @pytest.fixture
