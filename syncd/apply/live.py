@@ -101,13 +101,15 @@ class LiveReader:
         *,
         declared: Collection[ObjectRef] = (),
         managed: Collection[ObjectRef] = (),
+        sources: Mapping[ObjectRef, str] | None = None,
     ) -> LiveState:
         """LIST every kind in parallel, then look up `declared` objects the LISTs missed.
 
         `managed` (the inventory) names the namespaces to LIST one by one when
         the identity may not LIST a namespaced kind cluster-wide (a RootSync
         limited by roleRefs): a namespace it may not LIST either leaves its
-        objects of that kind unknown (SD2013).
+        objects of that kind unknown (SD2013). `sources` gives the errors the
+        source path of each declared object they name.
         """
         kinds = sorted(set(group_kinds) | {(ref.group, ref.kind) for ref in declared})
         places: dict[GroupKind, set[str]] = defaultdict(set)
@@ -147,6 +149,11 @@ class LiveReader:
         found, lost, lookup_errors = self._look_up(missing)
         unresolved |= lost
         objects.update(found)
+        for error in (*errors, *lookup_errors):  # made in this call: located before handing on
+            error.resources = tuple(
+                ResourceRef(ref=r.ref, source_path=(sources or {}).get(r.ref, r.source_path))
+                for r in error.resources
+            )
         return LiveState(
             objects=objects,
             unknown_kinds=frozenset(unknown),

@@ -257,7 +257,10 @@ class Pipeline:
             (r.group, r.kind) for r in inventory.refs
         }
         live = hands.reader.read(
-            kinds, declared=[m.ref for m in declared], managed=inventory.refs.refs
+            kinds,
+            declared=[m.ref for m in declared],
+            managed=inventory.refs.refs,
+            sources={m.ref: m.source_path for m in declared},
         )
         planned_at = self._ports.clock.monotonic()
         guard = sync.spec.override.prune

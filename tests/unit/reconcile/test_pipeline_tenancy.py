@@ -346,6 +346,10 @@ def test_role_refs_bind_an_account_that_limits_the_root_sync(
     forbidden = [m for code, m in env.errors(ROOT) if code == "SD2013"]
     assert len(forbidden) == 1
     assert '"other"' in forbidden[0]
+    root = env.cluster.peek(ref_of(ROOT_SYNC, "root", "syncd-system"))
+    assert root is not None
+    refused = [e for e in root["status"]["sync"]["errors"] if e["code"] == "SD2013"]
+    assert [r.get("sourcePath") for r in refused[0]["resources"]] == ["01.yaml"]
     user = "system:serviceaccount:syncd-system:syncd-root-root"
     assert ("apply", str(cm_ref("in", "app"))) in env.requests_as(mark, user)
     # Dropping the roleRefs deletes the binding and gives the RootSync syncd's identity back.
