@@ -17,6 +17,10 @@ resourceVersion, which the server stores as sent):
   co-owned by an entry nobody will ever update;
 - releasing `syncd.dev/ignore-fields`: the pointed fields leave syncd's own
   entry, so an apply that no longer sends them cannot reset them.
+
+A copy of an object kept only to write it again (a sync object's status) does
+not need its managedFields, which are often most of its memory: a non-apply
+write that sends none leaves the stored ones as they are (`without_managed_fields`).
 """
 
 from __future__ import annotations
@@ -121,3 +125,17 @@ def legacy_managers(obj: Mapping[str, Any]) -> tuple[str, ...]:
 
 def _uid(obj: Mapping[str, Any]) -> str:
     return str((obj.get("metadata") or {}).get("uid") or "")
+
+
+def without_managed_fields(obj: dict[str, Any]) -> dict[str, Any]:
+    """`obj` with a copy of its metadata that leaves `managedFields` out (the rest is shared).
+
+    A PUT or patch built on it sends no managedFields, and the API server then
+    keeps the stored ones (only `[{}]` clears them).
+    """
+    meta = obj.get("metadata")
+    if not isinstance(meta, Mapping) or "managedFields" not in meta:
+        return obj
+    kept = dict(obj)
+    kept["metadata"] = {k: v for k, v in meta.items() if k != "managedFields"}
+    return kept

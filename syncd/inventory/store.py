@@ -44,6 +44,7 @@ from syncd.core.metadata import (
     MANAGED_BY_VALUE,
     MANAGER_ANNOTATION,
 )
+from syncd.core.ownership import without_managed_fields
 from syncd.core.ports import Clock, Cluster, JsonObject
 from syncd.core.refs import ObjectRef
 from syncd.core.sync import INVENTORY_KIND, SYNCD_GROUP, SYNCD_VERSION, SyncId
@@ -191,7 +192,7 @@ class InventoryStore:
             self._last_statuses = _statuses_of(live)
         written = tooling if _names_sync(live, self._sync.manager) else ""
         self._last_written = (refs.refs, claims, written)
-        self._live = live
+        self._live = without_managed_fields(live)
         self._confirm()
         return Inventory(refs=refs, exists=True)
 
@@ -200,8 +201,10 @@ class InventoryStore:
         if self._last_written == (refs.refs, claims, TOOLING):
             return False
         try:
-            self._live = self._cluster.apply(
-                self._ref, self._body(refs, claims), field_manager=FIELD_MANAGER, force=True
+            self._live = without_managed_fields(
+                self._cluster.apply(
+                    self._ref, self._body(refs, claims), field_manager=FIELD_MANAGER, force=True
+                )
             )
         except ClusterError:
             self._forget()  # whether it was written is unknown: read it next time
@@ -276,7 +279,7 @@ class InventoryStore:
             # A PUT of the copy this store last wrote or read, guarded by its
             # resourceVersion: the API server spends less on it than on a merge patch
             # of the status alone (it need not merge into thousands of entries).
-            self._live = self._cluster.replace_status(self._ref, body)
+            self._live = without_managed_fields(self._cluster.replace_status(self._ref, body))
         except ClusterError:
             self._forget()  # someone else wrote it, or the write is in doubt: read it again
             raise

@@ -49,11 +49,12 @@ from syncd.source.cache_key import Access
 from syncd.source.checkout import TreeFile, write_tree
 from syncd.source.git_options import GitSourceOptions, Transport, parse_remote
 from syncd.source.git_transport import Step, new_client, translated
+from syncd.source.tls import TlsContexts
 
 if TYPE_CHECKING:
     from dulwich.client import DetermineWantsFunc
 
-__all__ = ["GitSource", "GitSourceOptions", "Step"]
+__all__ = ["GitSource", "GitSourceOptions", "Step", "TlsContexts"]
 
 _FULL_SHA: Final = re.compile(r"[0-9a-f]{40}")
 _SHORT_SHA: Final = re.compile(r"[0-9a-f]{4,39}")
@@ -72,9 +73,12 @@ class GitSource:
     released); those that present others each have their own.
     """
 
-    def __init__(self, options: GitSourceOptions, *, cache_dir: Path) -> None:
-        """Prepare to read `options.repo`; no I/O happens until `resolve` or `fetch`."""
+    def __init__(
+        self, options: GitSourceOptions, *, cache_dir: Path, tls: TlsContexts | None = None
+    ) -> None:
+        """Prepare to read `options.repo` (HTTPS with `tls`, else its own); no I/O yet."""
         self._options = options
+        self._tls = tls or TlsContexts()
         self._remote = parse_remote(options)
         self._cache_dir = cache_dir
         self._access = Access(
@@ -350,7 +354,7 @@ class GitSource:
 
     def _get_client(self) -> GitClient:
         if self._client is None:
-            self._client = new_client(self._remote, self._options)
+            self._client = new_client(self._remote, self._options, tls=self._tls)
         return self._client
 
     def _step(self, step: Step) -> contextlib.AbstractContextManager[None]:

@@ -2,10 +2,12 @@
 
 `new_client` builds the client a remote needs: local paths, git:// with a
 connect and read timeout (dulwich's own TCP client waits forever), and
-HTTP(S) over urllib3 with the credentials, the CA from the sync's Secret and
-the per-request timeout. `translated` turns what dulwich, urllib3 and the OS
-raise into a `SourceFetchError` naming the step (`Step`) and the URL, with a
-hint for 401, 404 and 407 answers and every secret masked.
+HTTP(S) over urllib3 with the credentials, the per-request timeout and a TLS
+context from `tls.TlsContexts` (the CA from the sync's Secret, else the
+system store; shared, so a sync's pooled connection does not hold a context
+of its own). `translated` turns what dulwich, urllib3 and the OS raise into
+a `SourceFetchError` naming the step (`Step`) and the URL, with a hint for
+401, 404 and 407 answers and every secret masked.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from dulwich.protocol import DEFAULT_GIT_PROTOCOL_VERSION_FETCH, Protocol
 from syncd.core.errors import SourceFetchError, SyncdError
 from syncd.core.redact import redact_text
 from syncd.source.git_options import GitSourceOptions, Remote, Transport
+from syncd.source.tls import TlsContexts
 
 # Everything dulwich, urllib3 and the OS raise while talking to a remote or
 # reading the object store; translated into SourceFetchError at the boundary.
@@ -109,8 +112,8 @@ class TimeoutTCPGitClient(TCPGitClient):
         return proto, can_read, None
 
 
-def new_client(remote: Remote, options: GitSourceOptions) -> GitClient:
-    """The dulwich client for `remote` (no I/O yet)."""
+def new_client(remote: Remote, options: GitSourceOptions, *, tls: TlsContexts) -> GitClient:
+    """The dulwich client for `remote` (no I/O yet); HTTPS connections use `tls`'s context."""
     if remote.transport is Transport.LOCAL:
         return LocalGitClient()
     if remote.transport is Transport.GIT:
@@ -121,15 +124,13 @@ def new_client(remote: Remote, options: GitSourceOptions) -> GitClient:
         timeout=options.timeout,
         cert_reqs="CERT_NONE" if options.no_ssl_verify else "CERT_REQUIRED",
     )
-    ca_pem = options.credentials.ca_cert_pem if options.credentials else b""
-    if ca_pem and isinstance(manager, urllib3.PoolManager):
+    if remote.url.lower().startswith("https://") and isinstance(manager, urllib3.PoolManager):
+        ca_pem = options.credentials.ca_cert_pem if options.credentials else b""
         try:
-            manager.connection_pool_kw["ca_cert_data"] = ca_pem.decode("ascii")
-        except UnicodeDecodeError:
-            raise SourceFetchError(
-                f"{Step.LS_REMOTE} {remote.url} failed: the CA certificate in the Secret "
-                "is not PEM text"
-            ) from None
+            context = tls.context(verify=not options.no_ssl_verify, ca_pem=ca_pem)
+        except SourceFetchError as exc:
+            raise SourceFetchError(f"{Step.LS_REMOTE} {remote.url} failed: {exc}") from None
+        manager.connection_pool_kw["ssl_context"] = context
     return Urllib3HttpGitClient(
         remote.url,
         pool_manager=manager,

@@ -16,6 +16,12 @@ per object and every resourceVersion it has seen superseded (by its own
 writes, or written over), and builds on its own write whenever the caller's
 copy is one of those or of an older generation. An idle poll therefore makes
 no write attempt at all.
+
+The remembered write is kept without `metadata.managedFields`, which are
+more than half of a sync object in memory (a status entry's fieldsV1 names
+every status field) and which nothing here reads. A PUT built on it sends
+no managedFields, and the API server then keeps the stored ones (only
+`[{}]` clears them).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any, Final
 
 from syncd.api.status import SyncObjectStatus
 from syncd.core.errors import ApiError, ConflictError
+from syncd.core.ownership import without_managed_fields
 from syncd.core.ports import Clock, Cluster, JsonObject
 from syncd.core.refs import ObjectRef
 from syncd.logging import get_logger
@@ -110,7 +117,9 @@ class StatusWriter:
         versions.append(_version(over))
         current = _version(answer)
         unique = [v for v in dict.fromkeys(versions) if v and v != current]
-        self._written[ref] = _Written(obj=answer, superseded=tuple(unique[-_REMEMBERED_VERSIONS:]))
+        self._written[ref] = _Written(
+            obj=without_managed_fields(answer), superseded=tuple(unique[-_REMEMBERED_VERSIONS:])
+        )
 
     def _to_write(
         self,
