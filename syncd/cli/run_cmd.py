@@ -37,11 +37,12 @@ from syncd.reconcile.lanes import FairExecutor
 from syncd.reconcile.manager import SyncManager
 from syncd.reconcile.pipeline import Pipeline, PipelinePorts
 from syncd.reconcile.shutdown import Deadline
-from syncd.reconcile.sources import spec_source
+from syncd.reconcile.sources import spec_sources
 from syncd.reconcile.worker import SyncRun
 from syncd.render.stage import PackageRenderer
 from syncd.render.tools import Tools
 from syncd.schedule.scheduler import PollScheduler
+from syncd.source.git import TlsContexts
 
 SHUTDOWN_SECONDS = 20.0
 """How long SIGTERM waits in all for runs to end (below Kubernetes' default 30 s grace)."""
@@ -197,6 +198,9 @@ def run(args: argparse.Namespace) -> int:
         decode_limits=settings.decode_limits(),
     )
 
+    # One TLS context per CA for every sync's Git pool, not one per pooled connection.
+    sources = spec_sources(TlsContexts())
+
     def runner(sync: SyncId, latest: Any) -> SyncRun:
         lane = requests.lane(str(sync))
         halt = threading.Event()  # this sync's stop: its removal, or the process's
@@ -206,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
             executor=lane,
             cache_dir=settings.cache_dir,
             stop=halt,
-            source_factory=spec_source,
+            source_factory=sources,
             limits=settings.decode_limits(),
             renderer=renderer,
             system_namespace=settings.namespace,

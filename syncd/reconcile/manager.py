@@ -25,6 +25,7 @@ from typing import Protocol
 
 from syncd.api.duration import parse_duration
 from syncd.core.errors import ClusterError, ResourceExpiredError, UnknownKindError
+from syncd.core.ownership import without_managed_fields
 from syncd.core.ports import Cluster, JsonObject, WatchEventType
 from syncd.core.sync import SYNCD_GROUP, SyncId, SyncKind
 from syncd.logging import get_logger
@@ -197,6 +198,9 @@ class SyncManager:
             self._upsert(obj)
 
     def _upsert(self, obj: JsonObject) -> None:
+        # Kept for as long as the sync exists: without its managedFields (more than half of a
+        # sync object in memory, read by nobody; a status PUT without them keeps the stored ones).
+        obj = without_managed_fields(obj)
         sync = self._id(obj)
         generation = int((obj.get("metadata") or {}).get("generation") or 0)
         with self._lock:

@@ -19,7 +19,7 @@ from syncd.core.ports import Cluster, Credentials, Source
 from syncd.core.refs import ObjectRef
 from syncd.core.render import GitAccess
 from syncd.reconcile.parsing import ReadOptions, options_of
-from syncd.source.git import GitSource, GitSourceOptions
+from syncd.source.git import GitSource, GitSourceOptions, TlsContexts
 
 SourceFactory = Callable[[Cluster, SyncObject, Path, float], Source]
 """`(cluster, sync, cache_dir, timeout) -> Source`: how a pipeline builds its sync's source."""
@@ -79,8 +79,19 @@ def credentials_for(cluster: Cluster, sync: SyncObject) -> Credentials | None:
     return Credentials(username=username, password=password, token=token, ca_cert_pem=ca)
 
 
-def spec_source(cluster: Cluster, sync: SyncObject, cache_dir: Path, timeout: float) -> Source:
-    """The `SourceFactory` that builds the Source the sync's spec describes."""
+def spec_source(
+    cluster: Cluster,
+    sync: SyncObject,
+    cache_dir: Path,
+    timeout: float,
+    *,
+    tls: TlsContexts | None = None,
+) -> Source:
+    """The `SourceFactory` that builds the Source the sync's spec describes.
+
+    `tls` is the process's TLS contexts for Git over HTTPS (`spec_sources`); None gives
+    the source its own.
+    """
     if sync.spec.source_type is not SourceType.GIT or sync.spec.git is None:
         raise SyncSpecError(
             f"spec.sourceType: {sync.spec.source_type.value} is not supported yet; use git"
@@ -95,7 +106,16 @@ def spec_source(cluster: Cluster, sync: SyncObject, cache_dir: Path, timeout: fl
         no_ssl_verify=git.no_ssl_verify,
         timeout=timeout,
     )
-    return GitSource(options, cache_dir=cache_dir)
+    return GitSource(options, cache_dir=cache_dir, tls=tls)
+
+
+def spec_sources(tls: TlsContexts) -> SourceFactory:
+    """`spec_source` for every sync of one process, all sharing `tls` (one context per CA)."""
+
+    def build(cluster: Cluster, sync: SyncObject, cache_dir: Path, timeout: float) -> Source:
+        return spec_source(cluster, sync, cache_dir, timeout, tls=tls)
+
+    return build
 
 
 def read_options(cluster: Cluster, sync: SyncObject, *, cluster_name: str = "") -> ReadOptions:
