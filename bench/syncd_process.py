@@ -10,41 +10,21 @@ the exit status (0 when it stopped cleanly).
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
 from bench import metrics
+from syncd.devenv import demo
 from syncd.devenv.controlplane import ControlPlane
 from syncd.devenv.kubehttp import KubeHttp
 from syncd.devenv.proc import ManagedProcess, wait_until
-from syncd.devenv.tools import REPO_ROOT
 
 
 def start_syncd(
     plane: ControlPlane, workdir: Path, *, extra_env: Mapping[str, str] | None = None
 ) -> ManagedProcess:
-    """Start `python -m syncd.cli.main run` against `plane`, logging JSON to workdir/syncd.log."""
-    env = {
-        **os.environ,
-        "SYNCD_KUBECONFIG": str(plane.kubeconfig),
-        "SYNCD_NAMESPACE": "syncd-system",
-        "SYNCD_LOG_FORMAT": "json",
-        "SYNCD_LOG_LEVEL": "info",
-        "SYNCD_CACHE_DIR": str(workdir / "cache"),
-        "SYNCD_KUSTOMIZE": str(plane.tools.kustomize),
-        "SYNCD_HELM": str(plane.tools.helm),
-        **(extra_env or {}),
-    }
-    process = ManagedProcess(
-        name="syncd",
-        argv=[sys.executable, "-m", "syncd.cli.main", "run"],
-        log_path=workdir / "syncd.log",
-        env=env,
-        cwd=REPO_ROOT,
-    )
-    return process.start()
+    """Start `syncd run` against `plane` (the demo's way), logging JSON to workdir/syncd.log."""
+    return demo.start_syncd(plane, workdir, log_format="json", extra_env=extra_env)
 
 
 def lists_of(snapshot: metrics.Snapshot, resource: str) -> int:

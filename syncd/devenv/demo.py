@@ -18,7 +18,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -124,16 +124,29 @@ def install_crds(plane: ControlPlane) -> None:
     )
 
 
-def start_syncd(plane: ControlPlane, workdir: Path) -> ManagedProcess:
-    """Start `syncd run` against the local control plane with the built tools, logging to a file."""
+def start_syncd(
+    plane: ControlPlane,
+    workdir: Path,
+    *,
+    log_format: str = "console",
+    log_level: str = "info",
+    extra_env: Mapping[str, str] | None = None,
+) -> ManagedProcess:
+    """Start `syncd run` against the local control plane with the built tools, logging to a file.
+
+    It runs as the plane's admin, with its own source cache in `workdir` and the
+    caller's environment plus `extra_env` (so `MALLOC_ARENA_MAX` and the like reach it).
+    """
     env = {
         **os.environ,
         "SYNCD_KUBECONFIG": str(plane.kubeconfig),
         "SYNCD_NAMESPACE": SYSTEM_NS,
-        "SYNCD_LOG_FORMAT": "console",
+        "SYNCD_LOG_FORMAT": log_format,
+        "SYNCD_LOG_LEVEL": log_level,
         "SYNCD_CACHE_DIR": str(workdir / "source-cache"),
         "SYNCD_KUSTOMIZE": str(plane.tools.kustomize),
         "SYNCD_HELM": str(plane.tools.helm),
+        **(extra_env or {}),
     }
     proc = ManagedProcess(
         name="syncd",
