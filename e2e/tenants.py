@@ -23,6 +23,7 @@ import pytest
 
 from e2e.kube import unique
 from e2e.syncsteps import errors_with_code
+from syncd.devenv.gitrepo import GitRepo
 from syncd.devenv.kubehttp import KubeHttp
 from syncd.devenv.proc import ServerError, wait_until
 
@@ -116,15 +117,25 @@ def other_namespace(admin: KubeHttp, request: pytest.FixtureRequest, prefix: str
     return ns
 
 
-def grant(admin: KubeHttp, tenant: Tenant, namespace: str, *, role: str = "edit") -> None:
-    """Bind the tenant's service account to ClusterRole `role` in `namespace` (a RoleBinding)."""
+def grant(
+    admin: KubeHttp,
+    tenant: Tenant,
+    namespace: str,
+    *,
+    role: str = "edit",
+    name: str = "syncd-tenant",
+) -> None:
+    """Bind the tenant's service account to ClusterRole `role` in `namespace` (RoleBinding `name`).
+
+    Returns once the API server authorizes the account there.
+    """
     _apply(
         admin,
-        namespaced_path(namespace, "rolebindings", "syncd-tenant", group=RBAC_API),
+        namespaced_path(namespace, "rolebindings", name, group=RBAC_API),
         {
             "apiVersion": RBAC_API,
             "kind": "RoleBinding",
-            "metadata": {"name": "syncd-tenant", "namespace": namespace},
+            "metadata": {"name": name, "namespace": namespace},
             "roleRef": {
                 "apiGroup": "rbac.authorization.k8s.io",
                 "kind": "ClusterRole",
@@ -292,3 +303,19 @@ def exists(admin: KubeHttp, path: str) -> bool:
     resp = admin.get(path)
     assert resp.status in (200, 404), resp.text
     return resp.status == 200
+
+
+def commit_links(repo: GitRepo, links: Mapping[str, str], message: str) -> str:
+    """Commit symbolic links (path in the repository -> target) on top of HEAD; return the sha.
+
+    `GitRepo.commit` writes regular files only; the links are made in its
+    working clone, which holds the branch's HEAD after every commit.
+    """
+    for rel, target in links.items():
+        path = repo.work_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.symlink_to(target)
+    repo.git("add", "-A")
+    repo.git("commit", "-q", "--no-verify", "-m", message)
+    repo.git("push", "-q", "origin", f"HEAD:refs/heads/{repo.branch}")
+    return repo.git("rev-parse", "HEAD")

@@ -219,3 +219,87 @@ def test_a_hand_edited_tenant_inventory_never_deletes_an_object_in_another_names
     assert ignored, "the new worker read the edited ResourceGroup and ignored the entry"
     assert live_cm(admin, victim_ns, victim["metadata"]["name"])["metadata"]["uid"] == uid
     assert inventory_of(admin, tenant) == {cm_entry(ns, stays)}
+
+
+def test_a_repo_sync_never_takes_an_object_another_repo_sync_holds(
+    admin: KubeHttp,
+    syncd_controller: Controller,
+    git_http: GitHttpServer,
+    git_repo_factory: GitRepoFactory,
+    request: pytest.FixtureRequest,
+) -> None:
+    tenant = onboard(admin, request, prefix="neighbours")
+    ns, held, own = tenant.namespace, unique("held"), unique("own")
+    first = git_repo_factory(git_http, prefix="first")
+    sha = first.commit({"held.yaml": to_yaml(configmap(held, ns, "first"))}, "first")
+    create_repo_sync(admin, tenant, repo=git_http.repo_url(first.name))
+    wait_repo_state(admin, tenant, sha)
+    before = live_cm(admin, ns, held)
+
+    # A second RepoSync in the same namespace, acting as the same account.
+    second = git_repo_factory(git_http, prefix="second")
+    sha2 = second.commit(
+        {
+            "held.yaml": to_yaml(configmap(held, ns, "second")),
+            "own.yaml": to_yaml(configmap(own, ns, "second")),
+        },
+        "declare the first sync's object",
+    )
+    create_repo_sync(
+        admin,
+        tenant,
+        repo=git_http.repo_url(second.name),
+        spec={"serviceAccountName": tenant.service_account},
+        name="second",
+    )
+    status = wait_repo_state(admin, tenant, sha2, "Error", name="second")["status"]
+    assert names_in_errors(status, SD1060) == {held}
+    (error,) = errors_with_code(status, SD1060)
+    assert tenant.manager() in error["message"], error
+    after = live_cm(admin, ns, held)
+    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+    assert after["data"] == {"value": "first"}
+    assert manager_of(after) == tenant.manager()
+    assert manager_of(live_cm(admin, ns, own)) == tenant.manager("second")
+    assert inventory_of(admin, tenant, "second") == {cm_entry(ns, own)}
+    assert inventory_of(admin, tenant) == {cm_entry(ns, held)}
+
+
+def test_a_tenant_whose_inventory_still_lists_a_taken_object_does_not_prune_it(
+    admin: KubeHttp,
+    syncd_controller: Controller,
+    git_http: GitHttpServer,
+    git_repo_factory: GitRepoFactory,
+    request: pytest.FixtureRequest,
+) -> None:
+    tenant = onboard(admin, request, prefix="away")
+    ns, shared, mine = tenant.namespace, unique("shared"), unique("mine")
+    repo = git_repo_factory(git_http, prefix="tenant")
+    sha = repo.commit(
+        {f"{n}.yaml": to_yaml(configmap(n, ns, "tenant")) for n in (shared, mine)}, "two"
+    )
+    create_repo_sync(admin, tenant, repo=git_http.repo_url(repo.name))
+    wait_repo_state(admin, tenant, sha)
+    uid = live_cm(admin, ns, shared)["metadata"]["uid"]
+    # While no tenant sync runs (its ResourceGroup stays, listing the object), the
+    # RootSync takes the object over and the tenant removes it from its repository.
+    admin.delete(tenant.repo_sync_path())
+    wait_until(
+        lambda: get_object(admin, tenant.repo_sync_path()) is None,
+        timeout=TIMEOUT,
+        what="RepoSync deleted",
+    )
+    platform = git_repo_factory(git_http, prefix="platform")
+    root_sha = platform.commit({"cm.yaml": to_yaml(configmap(shared, ns, "platform"))}, "p")
+    root = create_root_sync(admin, request, repo=git_http.repo_url(platform.name))
+    wait_state(admin, root, root_sha, "Synced")
+    assert cm_entry(ns, shared) in inventory_of(admin, tenant)
+    sha = repo.commit({f"{shared}.yaml": None}, "no longer ours")
+    create_repo_sync(admin, tenant, repo=git_http.repo_url(repo.name))
+
+    wait_repo_state(admin, tenant, sha)
+    assert inventory_of(admin, tenant) == {cm_entry(ns, mine)}
+    after = live_cm(admin, ns, shared)
+    assert after["metadata"]["uid"] == uid, "the RootSync's object was not deleted"
+    assert after["data"] == {"value": "platform"}
+    assert manager_of(after) == manager_value(root)

@@ -14,9 +14,11 @@ tenant) follow.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +27,9 @@ from e2e.escapes import ESCALATION, SD2013, Escape, Places, escapes, rbac_escala
 from e2e.kube import unique
 from e2e.servers import GitRepoFactory
 from e2e.syncenv import SYSTEM_NS, Controller
+from e2e.syncsteps import (
+    RESOURCE_GROUPS as ROOT_GROUPS,
+)
 from e2e.syncsteps import (
     configmap,
     create_root_sync,
@@ -37,7 +42,10 @@ from e2e.syncsteps import (
     wait_state,
 )
 from e2e.tenants import (
+    REPO_SYNC,
+    SYNCD_API,
     Tenant,
+    commit_links,
     create_repo_sync,
     exists,
     grant,
@@ -53,6 +61,10 @@ from syncd.devenv.kubehttp import KubeHttp
 
 pytestmark = pytest.mark.e2e
 
+PART_OF = "applyset.kubernetes.io/part-of"
+APPLYSET_ID = "applyset.kubernetes.io/id"
+
+SD1006 = "SD1006"  # a file that cannot be read: here, a link out of the checkout
 SD1061 = "SD1061"
 
 
@@ -65,6 +77,13 @@ def codes_by_object(status: Mapping[str, Any]) -> dict[tuple[str, str], set[str]
     return dict(found)
 
 
+def applyset_of(admin: KubeHttp, collection: str, name: str) -> str:
+    """The ApplySet id of a sync's ResourceGroup (its members' part-of label)."""
+    group = get_object(admin, f"{collection}/{name}")
+    assert group is not None
+    return str(group["metadata"]["labels"][APPLYSET_ID])
+
+
 def message_about(status: Mapping[str, Any], escape: Escape) -> str:
     """The message of the error that refuses `escape`."""
     for error in errors_of(status):
@@ -75,9 +94,21 @@ def message_about(status: Mapping[str, Any], escape: Escape) -> str:
 
 
 def escape_files(table: list[Escape], *allowed: dict[str, Any]) -> dict[str, str]:
-    files = {f"escapes/{i:02d}-{e.kind.lower()}.yaml": to_yaml(e.obj) for i, e in enumerate(table)}
+    files = {path: text for i, e in enumerate(table) for path, text in e.committed(i).items()}
     files.update({f"app/{i:02d}.yaml": to_yaml(obj) for i, obj in enumerate(allowed)})
     return files
+
+
+def link_escapes(controller: Controller, outside: Path) -> dict[str, tuple[str, str]]:
+    """Symbolic links out of the checkout: what -> (path in the repository, target)."""
+    return {
+        "symlink to the controller's kubeconfig": (
+            "links/kubeconfig.yaml",
+            controller.env["SYNCD_KUBECONFIG"],
+        ),
+        "symlink to the controller's environment": ("links/env.yaml", "/proc/self/environ"),
+        "symlink to a manifest outside the repository": ("links/cm.yaml", str(outside)),
+    }
 
 
 def names_in(admin: KubeHttp, namespace: str, resource: str) -> set[str]:
@@ -111,13 +142,13 @@ def test_every_escape_in_a_tenants_repository_is_refused_with_its_code(
     forged = configmap(
         f"forged-{suffix}", ns, "tenant", annotations={"syncd.dev/manager": manager_value(root)}
     )
-    files = escape_files(table, configmap(f"ok-{suffix}", ns, "fine"), forged)
+    forged["metadata"]["labels"] = {PART_OF: applyset_of(admin, ROOT_GROUPS, root)}
     repo = git_repo_factory(git_http, prefix="escape")
-    sha = repo.commit(files, "every way out of the namespace")
+    ok = configmap(f"ok-{suffix}", ns, "fine")
+    sha = repo.commit(escape_files(table, ok, forged), "every way out of the namespace")
     create_repo_sync(admin, tenant, repo=git_http.repo_url(repo.name))
 
-    obj = wait_repo_state(admin, tenant, sha, "Error")
-    status = obj["status"]
+    status = wait_repo_state(admin, tenant, sha, "Error")["status"]
     refused = codes_by_object(status)
     outcome = {e.what: sorted(refused.get((e.kind, e.name), set())) for e in table}
     assert outcome == {e.what: [e.code] for e in table}
@@ -127,31 +158,74 @@ def test_every_escape_in_a_tenants_repository_is_refused_with_its_code(
             assert escape.says in message_about(status, escape), escape.what
     for block in ("source", "rendering", "sync"):
         assert not ((status.get(block) or {}).get("errorSummary") or {}).get("truncated")
-
-    # Nothing exists outside the namespace (nor the RBAC objects inside it).
-    created = [e.what for e in table if e.target and exists(admin, e.target)]
-    assert created == []
-    assert names_in(admin, victim, "configmaps") == {"kube-root-ca.crt"}
-    assert not [s for s in names_in(admin, victim, "secrets") if s.startswith("esc-")]
-    own_ns = get_object(admin, f"/api/v1/namespaces/{ns}")
-    assert own_ns is not None
-    assert "escape" not in (own_ns["metadata"].get("labels") or {})
+    assert_nothing_outside(admin, tenant, victim, table)
     # Its own ResourceGroup lists what the sync manages, not what the repository wrote.
     assert inventory_of(admin, tenant) == {
         ("", "ConfigMap", ns, f"ok-{suffix}"),
         ("", "ConfigMap", ns, f"forged-{suffix}"),
     }
-    # The RootSync's object is untouched; a forged manager on a new object changes nothing.
-    held = get_object(admin, f"/api/v1/namespaces/{ns}/configmaps/{root_object}")
+    assert_forgeries_changed_nothing(admin, tenant, root, root_object, f"forged-{suffix}")
+    live_ok = get_object(admin, tenant.path("configmaps", f"ok-{suffix}"))
+    assert live_ok is not None
+    assert live_ok["data"] == {"value": "fine"}
+
+
+def assert_nothing_outside(
+    admin: KubeHttp, tenant: Tenant, victim: str, table: list[Escape]
+) -> None:
+    """No target exists (the RBAC objects inside the namespace neither), nothing else leaked."""
+    created = [e.what for e in table if e.target and exists(admin, e.target)]
+    assert created == []
+    assert names_in(admin, victim, "configmaps") == {"kube-root-ca.crt"}
+    assert not [s for s in names_in(admin, victim, "secrets") if s.startswith("esc-")]
+    assert not [c for c in names_in(admin, "kube-system", "configmaps") if c.startswith("esc-")]
+    own_ns = get_object(admin, f"/api/v1/namespaces/{tenant.namespace}")
+    assert own_ns is not None
+    assert "escape" not in (own_ns["metadata"].get("labels") or {})
+
+
+def assert_forgeries_changed_nothing(
+    admin: KubeHttp, tenant: Tenant, root: str, root_object: str, forged: str
+) -> None:
+    """The RootSync's object is untouched; a forged manager and ApplySet on a new one are undone."""
+    held = get_object(admin, tenant.path("configmaps", root_object))
     assert held is not None
     assert held["data"] == {"value": "platform"}
     assert manager_of(held) == manager_value(root)
-    new = get_object(admin, f"/api/v1/namespaces/{ns}/configmaps/forged-{suffix}")
+    new = get_object(admin, tenant.path("configmaps", forged))
     assert new is not None
     assert manager_of(new) == tenant.manager()
-    ok = get_object(admin, f"/api/v1/namespaces/{ns}/configmaps/ok-{suffix}")
-    assert ok is not None
-    assert ok["data"] == {"value": "fine"}
+    groups = f"{SYNCD_API}/namespaces/{tenant.namespace}/resourcegroups"
+    assert new["metadata"]["labels"][PART_OF] == applyset_of(admin, groups, REPO_SYNC)
+
+
+def test_links_out_of_the_checkout_are_never_followed(
+    admin: KubeHttp,
+    syncd_controller: Controller,
+    git_http: GitHttpServer,
+    git_repo_factory: GitRepoFactory,
+    request: pytest.FixtureRequest,
+) -> None:
+    # Links to the controller's credentials and environment, and to a manifest beside the
+    # repository: none is read, so nothing is applied from them and nothing leaks.
+    tenant = onboard(admin, request, prefix="links")
+    repo = git_repo_factory(git_http, prefix="links")
+    outside_cm = unique("outside")
+    outside = repo.work_path.parent / f"{outside_cm}.yaml"
+    outside.write_text(to_yaml(configmap(outside_cm, tenant.namespace, "outside")))
+    repo.commit({"ok.yaml": to_yaml(configmap("ok", tenant.namespace, "fine"))}, "one object")
+    links = link_escapes(syncd_controller, outside)
+    sha = commit_links(repo, dict(links.values()), "links out of the checkout")
+    create_repo_sync(admin, tenant, repo=git_http.repo_url(repo.name))
+
+    status = wait_repo_state(admin, tenant, sha, "Synced", "Error")["status"]
+    text = json.dumps(status)
+    assert admin.token not in text
+    assert "SYNCD_KUBECONFIG" not in text
+    assert not exists(admin, tenant.path("configmaps", outside_cm))
+    assert inventory_of(admin, tenant) == {("", "ConfigMap", tenant.namespace, "ok")}
+    skipped = syncd_controller.log_records("source.git.entry_skipped", reason="link_outside_tree")
+    assert {path for path, _ in links.values()} <= {r["path"] for r in skipped}
 
 
 def test_rbac_escalation_prevention_refuses_an_admin_tenant_what_it_does_not_hold(
@@ -192,11 +266,15 @@ SPEC_ESCAPES: dict[str, tuple[Callable[[GitRepo], dict[str, Any]], str]] = {
         "local",
     ),
     "hierarchy format": (lambda r: {"sourceFormat": "hierarchy"}, "sourceFormat"),
+    "kustomize load restrictor lifted": (
+        lambda r: {"render": {"kustomize": {"loadRestrictor": "none"}}},
+        "render.kustomize.loadRestrictor",
+    ),
 }
 """Specs only a RootSync may have: (the spec fields over a Git source, the field refused)."""
 
 
-def test_a_repo_sync_spec_reaching_for_local_files_or_the_hierarchy_format_stalls(
+def test_a_repo_sync_spec_asking_what_only_a_root_sync_may_have_stalls_with_sd1061(
     admin: KubeHttp,
     syncd_controller: Controller,
     git_http: GitHttpServer,
