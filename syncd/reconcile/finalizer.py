@@ -66,8 +66,11 @@ def delete_managed(
 ) -> PruneResult | None:
     """Prune every object the inventory lists, then the ResourceGroup.
 
-    Returns the prune result, or None when live state could not be read
-    completely (nothing is deleted then; the caller retries).
+    `reader` and `pruner` act as the sync's identity (a RepoSync's service
+    account); `cluster` is syncd's own, which alone writes and deletes the
+    ResourceGroup (a tenant's account may not touch it). Returns the prune
+    result, or None when live state could not be read completely (nothing
+    is deleted then; the caller retries).
     """
     refs = inventory.load().refs
     live = reader.read({(ref.group, ref.kind) for ref in refs})

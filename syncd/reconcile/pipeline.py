@@ -190,7 +190,7 @@ class Pipeline:
         try:
             hands = self._hands.for_deletion(obj)
             result = delete_managed(
-                hands.cluster,
+                self._ports.cluster,  # the ResourceGroup is syncd's: the sync's identity prunes
                 self._sync,
                 inventory=self._inventory,
                 reader=hands.reader,
