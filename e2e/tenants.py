@@ -183,12 +183,16 @@ def create_repo_sync(
     git: Mapping[str, Any] | None = None,
     spec: Mapping[str, Any] | None = None,
     name: str = REPO_SYNC,
+    annotations: Mapping[str, str] | None = None,
 ) -> None:
     """The tenant's RepoSync `name` polling `repo` every second."""
+    metadata: dict[str, Any] = {"name": name, "namespace": tenant.namespace}
+    if annotations:
+        metadata["annotations"] = dict(annotations)
     body = {
         "apiVersion": "syncd.dev/v1beta1",
         "kind": "RepoSync",
-        "metadata": {"name": name, "namespace": tenant.namespace},
+        "metadata": metadata,
         "spec": {"git": {"repo": repo, "period": "1s", **(git or {})}, **(spec or {})},
     }
     resp = admin.post(tenant.repo_syncs, body)

@@ -51,7 +51,10 @@ def live_cm(admin: KubeHttp, namespace: str, name: str) -> dict[str, Any]:
     return obj
 
 
-def cm_entry(namespace: str, name: str) -> tuple[str, str, str, str]:
+Entry = tuple[str, str, str, str]
+
+
+def cm_entry(namespace: str, name: str) -> Entry:
     return ("", "ConfigMap", namespace, name)
 
 
@@ -143,7 +146,7 @@ def test_a_root_sync_takes_over_a_tenants_object_and_the_tenant_lets_go_without_
     assert manager_of(live_cm(admin, ns, mine)) == tenant.manager()
 
 
-def add_to_inventory(admin: KubeHttp, tenant: Tenant, entry: tuple[str, str, str, str]) -> None:
+def add_to_inventory(admin: KubeHttp, tenant: Tenant, entry: Entry) -> None:
     """As admin (like `kubectl edit`), append `entry` to the RepoSync's ResourceGroup."""
     path = tenant.resource_group_path()
     group = get_object(admin, path)
@@ -153,6 +156,39 @@ def add_to_inventory(admin: KubeHttp, tenant: Tenant, entry: tuple[str, str, str
     resp = merge_patch(admin, path, {"spec": {"resources": resources}}, manager="kubectl-edit")
     assert resp.status == 200, resp.text
     assert entry in inventory_of(admin, tenant)
+
+
+def plant_victim(admin: KubeHttp, tenant: Tenant, namespace: str) -> tuple[str, str, Entry]:
+    """A ConfigMap in `namespace` that looks like the tenant's own: (name, uid, inventory entry).
+
+    It carries the tenant's manager annotation and ApplySet label, so only the
+    namespace it lives in tells it apart from an object the tenant manages.
+    """
+    group = get_object(admin, tenant.resource_group_path())
+    assert group is not None
+    victim = configmap(
+        unique("victim"),
+        namespace,
+        "not yours",
+        annotations={"syncd.dev/manager": tenant.manager()},
+    )
+    applyset = group["metadata"]["labels"]["applyset.kubernetes.io/id"]
+    victim["metadata"]["labels"] = {"applyset.kubernetes.io/part-of": applyset}
+    resp = admin.post(f"/api/v1/namespaces/{namespace}/configmaps", victim)
+    assert resp.status == 201, resp.text
+    name = victim["metadata"]["name"]
+    return name, resp.json()["metadata"]["uid"], cm_entry(namespace, name)
+
+
+def delete_repo_sync(admin: KubeHttp, tenant: Tenant) -> None:
+    """Delete the RepoSync and wait until it is gone (its finalizer, if any, done)."""
+    resp = admin.delete(tenant.repo_sync_path())
+    assert resp.status in (200, 202), resp.text
+    wait_until(
+        lambda: get_object(admin, tenant.repo_sync_path()) is None,
+        timeout=TIMEOUT,
+        what="RepoSync deleted",
+    )
 
 
 def test_a_hand_edited_tenant_inventory_never_deletes_an_object_in_another_namespace(
@@ -172,20 +208,7 @@ def test_a_hand_edited_tenant_inventory_never_deletes_an_object_in_another_names
     )
     create_repo_sync(admin, tenant, repo=git_http.repo_url(repo.name))
     wait_repo_state(admin, tenant, sha)
-    group = get_object(admin, tenant.resource_group_path())
-    assert group is not None
-    # The victim looks like the tenant's own: its manager annotation and ApplySet label.
-    victim = configmap(
-        unique("victim"),
-        victim_ns,
-        "not yours",
-        annotations={"syncd.dev/manager": tenant.manager()},
-    )
-    applyset = group["metadata"]["labels"]["applyset.kubernetes.io/id"]
-    victim["metadata"]["labels"] = {"applyset.kubernetes.io/part-of": applyset}
-    resp = admin.post(f"/api/v1/namespaces/{victim_ns}/configmaps", victim)
-    assert resp.status == 201, resp.text
-    uid, entry = resp.json()["metadata"]["uid"], cm_entry(victim_ns, victim["metadata"]["name"])
+    victim, uid, entry = plant_victim(admin, tenant, victim_ns)
 
     # Edited while the sync runs, then a file removed so that the sync prunes.
     add_to_inventory(admin, tenant, entry)
@@ -196,16 +219,11 @@ def test_a_hand_edited_tenant_inventory_never_deletes_an_object_in_another_names
         timeout=TIMEOUT,
         what=f"{first} pruned",
     )
-    assert live_cm(admin, victim_ns, victim["metadata"]["name"])["metadata"]["uid"] == uid
+    assert live_cm(admin, victim_ns, victim)["metadata"]["uid"] == uid
     assert inventory_of(admin, tenant) == {cm_entry(ns, second), cm_entry(ns, stays)}
 
     # Edited while no sync runs, so that a new worker reads it from the cluster.
-    admin.delete(tenant.repo_sync_path())
-    wait_until(
-        lambda: get_object(admin, tenant.repo_sync_path()) is None,
-        timeout=TIMEOUT,
-        what="RepoSync deleted",
-    )
+    delete_repo_sync(admin, tenant)
     add_to_inventory(admin, tenant, entry)
     sha = repo.commit({f"{second}.yaml": None}, "remove the second")
     create_repo_sync(admin, tenant, repo=git_http.repo_url(repo.name))
@@ -217,7 +235,7 @@ def test_a_hand_edited_tenant_inventory_never_deletes_an_object_in_another_names
     )
     ignored = syncd_controller.log_records("inventory.outside_scope_ignored", sync=tenant.manager())
     assert ignored, "the new worker read the edited ResourceGroup and ignored the entry"
-    assert live_cm(admin, victim_ns, victim["metadata"]["name"])["metadata"]["uid"] == uid
+    assert live_cm(admin, victim_ns, victim)["metadata"]["uid"] == uid
     assert inventory_of(admin, tenant) == {cm_entry(ns, stays)}
 
 
@@ -283,12 +301,7 @@ def test_a_tenant_whose_inventory_still_lists_a_taken_object_does_not_prune_it(
     uid = live_cm(admin, ns, shared)["metadata"]["uid"]
     # While no tenant sync runs (its ResourceGroup stays, listing the object), the
     # RootSync takes the object over and the tenant removes it from its repository.
-    admin.delete(tenant.repo_sync_path())
-    wait_until(
-        lambda: get_object(admin, tenant.repo_sync_path()) is None,
-        timeout=TIMEOUT,
-        what="RepoSync deleted",
-    )
+    delete_repo_sync(admin, tenant)
     platform = git_repo_factory(git_http, prefix="platform")
     root_sha = platform.commit({"cm.yaml": to_yaml(configmap(shared, ns, "platform"))}, "p")
     root = create_root_sync(admin, request, repo=git_http.repo_url(platform.name))
@@ -303,3 +316,45 @@ def test_a_tenant_whose_inventory_still_lists_a_taken_object_does_not_prune_it(
     assert after["metadata"]["uid"] == uid, "the RootSync's object was not deleted"
     assert after["data"] == {"value": "platform"}
     assert manager_of(after) == manager_value(root)
+
+
+def test_deleting_a_repo_sync_with_its_objects_deletes_nothing_outside_its_namespace(
+    admin: KubeHttp,
+    syncd_controller: Controller,
+    git_http: GitHttpServer,
+    git_repo_factory: GitRepoFactory,
+    request: pytest.FixtureRequest,
+) -> None:
+    tenant = onboard(admin, request, prefix="foreground")
+    victim_ns = other_namespace(admin, request, "victim")
+    grant(admin, tenant, victim_ns)
+    ns, mine = tenant.namespace, [unique("mine"), unique("mine")]
+    repo = git_repo_factory(git_http, prefix="tenant")
+    sha = repo.commit({f"{n}.yaml": to_yaml(configmap(n, ns, "tenant")) for n in mine}, "two")
+    url = git_http.repo_url(repo.name)
+    create_repo_sync(admin, tenant, repo=url)
+    wait_repo_state(admin, tenant, sha)
+    # Its ResourceGroup, edited while no sync runs, lists a look-alike in another
+    # namespace; the RepoSync comes back asking for Foreground deletion and reads it.
+    delete_repo_sync(admin, tenant)
+    victim, uid, entry = plant_victim(admin, tenant, victim_ns)
+    add_to_inventory(admin, tenant, entry)
+    foreground = {"syncd.dev/deletion-propagation": "Foreground"}
+    create_repo_sync(admin, tenant, repo=url, annotations=foreground)
+    wait_repo_state(admin, tenant, sha)
+    wait_until(
+        lambda: syncd_controller.log_records(
+            "inventory.outside_scope_ignored", sync=tenant.manager()
+        ),
+        timeout=TIMEOUT,
+        what="the edited ResourceGroup read",
+    )
+    live = get_object(admin, tenant.repo_sync_path())
+    assert live is not None
+    assert "syncd.dev/delete-managed-objects" in live["metadata"].get("finalizers", [])
+
+    delete_repo_sync(admin, tenant)
+    for name in mine:
+        assert get_object(admin, namespaced_path(ns, "configmaps", name)) is None, name
+    assert get_object(admin, tenant.resource_group_path()) is None
+    assert live_cm(admin, victim_ns, victim)["metadata"]["uid"] == uid
