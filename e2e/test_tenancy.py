@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from e2e.kube import unique
+from e2e.kube import merge_patch, unique
 from e2e.servers import GitHttpAuth, GitRepoFactory
-from e2e.syncenv import SYSTEM_NS, Controller, get_root_sync
+from e2e.syncenv import ROOT_SYNCS, SYSTEM_NS, Controller, get_root_sync
 from e2e.syncsteps import (
     configmap,
     create_root_sync,
@@ -25,6 +25,7 @@ from e2e.syncsteps import (
     errors_of,
     get_object,
     to_yaml,
+    wait_state,
 )
 from e2e.tenants import (
     TIMEOUT,
@@ -180,6 +181,8 @@ def test_a_root_sync_limited_by_role_refs_is_refused_outside_them(
     )
     role_refs = [{"kind": "ClusterRole", "name": "edit", "namespace": allowed}]
     account_path = namespaced_path(SYSTEM_NS, "serviceaccounts", "{name}")
+    made: list[str] = []  # deleted after the RootSync (finalizers run last first)
+    request.addfinalizer(lambda: [admin.delete(account_path.format(name=a)) for a in made])
     name = create_root_sync(
         admin,
         request,
@@ -187,7 +190,7 @@ def test_a_root_sync_limited_by_role_refs_is_refused_outside_them(
         spec={"override": {"roleRefs": role_refs}},
     )
     account = f"syncd-root-{name}"
-    request.addfinalizer(lambda: admin.delete(account_path.format(name=account)))
+    made.append(account)
     user = f"system:serviceaccount:{SYSTEM_NS}:{account}"
 
     def settled() -> dict[str, Any] | None:
@@ -207,15 +210,10 @@ def test_a_root_sync_limited_by_role_refs_is_refused_outside_them(
     assert not exists(admin, namespaced_path(elsewhere, "configmaps", "outside"))
 
     assert exists(admin, account_path.format(name=account))
-    binding = get_object(
-        admin,
-        namespaced_path(
-            allowed,
-            "rolebindings",
-            f"{account}.clusterrole.edit",
-            group="rbac.authorization.k8s.io/v1",
-        ),
+    binding_path = namespaced_path(
+        allowed, "rolebindings", f"{account}.clusterrole.edit", group="rbac.authorization.k8s.io/v1"
     )
+    binding = get_object(admin, binding_path)
     assert binding is not None
     assert binding["roleRef"] == {
         "apiGroup": "rbac.authorization.k8s.io",
@@ -225,3 +223,11 @@ def test_a_root_sync_limited_by_role_refs_is_refused_outside_them(
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": account, "namespace": SYSTEM_NS}
     ]
+
+    # Without roleRefs it acts as syncd again, and the binding it made is deleted.
+    patch = {"spec": {"override": {"roleRefs": None}}}
+    resp = merge_patch(admin, f"{ROOT_SYNCS}/{name}", patch, manager="e2e")
+    assert resp.status == 200, resp.text
+    wait_state(admin, name, sha, "Synced")
+    assert exists(admin, namespaced_path(elsewhere, "configmaps", "outside"))
+    assert not exists(admin, binding_path)

@@ -104,10 +104,16 @@ def test_each_tenant_syncs_its_own_private_repository_and_never_the_others(
     cache = Path(syncd_controller.env["SYNCD_CACHE_DIR"])
     assert list(cache.glob(f"*/worktrees/{sha_a}*")), "A's commit is in the shared cache root"
 
-    # Tenant B names A's repository with its own token: pinned to A's commit, or A's branch.
-    thieves = {"thief-pinned": {"revision": sha_a}, "thief-head": {}}
+    # Tenant B names A's repository with its own token: pinned to A's commit, or A's
+    # branch; or names a Secret only A's namespace holds.
+    tenant_secret(admin, a, "a-only", {"token": git.a.token})
+    thieves: dict[str, tuple[dict[str, Any], str]] = {
+        "thief-pinned": ({"revision": sha_a}, "HTTP 404"),
+        "thief-head": ({}, "HTTP 404"),
+        "thief-secret": ({"secretRef": {"name": "a-only"}}, f"{b.namespace}/a-only"),
+    }
     before = len(server.requests)
-    for name, extra in thieves.items():
+    for name, (extra, _) in thieves.items():
         create_repo_sync(
             admin,
             b,
@@ -116,10 +122,10 @@ def test_each_tenant_syncs_its_own_private_repository_and_never_the_others(
             spec={"serviceAccountName": b.service_account},
             name=name,
         )
-    for name in thieves:
+    for name, (_, says) in thieves.items():
         status = wait_repo_error(admin, b, "SD2004", name=name)["status"]
         (error,) = errors_with_code(status, "SD2004")
-        assert "404" in error["message"], error
+        assert says in error["message"], error
         assert [e["code"] for e in errors_of(status)] == ["SD2004"], name
         assert (status.get("rendering") or {}).get("commit") != sha_a, name
         assert (status.get("sync") or {}).get("commit") is None, name
