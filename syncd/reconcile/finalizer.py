@@ -6,6 +6,13 @@ its inventory lists (reverse order, UID preconditions, detach honoured),
 deletes the ResourceGroup, and only then removes the finalizer, so the sync
 object disappears last. Without the annotation the finalizer is removed (or
 never added) and deleting the sync leaves its objects in place.
+
+A RepoSync whose namespace is being deleted is released at once: everything
+it may manage lives in that namespace, which the namespace controller is
+emptying anyway, and its account's RoleBindings may already be gone (so it
+could not read or prune them; waiting would hold the namespace forever).
+When live state cannot be read, nothing is deleted and the read errors are
+the result's, so the sync's status says why it is stuck.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from syncd.apply.live import LiveReader
-from syncd.apply.pruner import Pruner, PruneResult
+from syncd.apply.pruner import Outcome, Pruner, PruneResult
 from syncd.core.metadata import (
     DELETION_FOREGROUND,
     DELETION_PROPAGATION_ANNOTATION,
@@ -24,7 +31,7 @@ from syncd.core.metadata import (
 from syncd.core.plan import PruneGuard
 from syncd.core.ports import Cluster
 from syncd.core.refs import ObjectRef
-from syncd.core.sync import SyncId
+from syncd.core.sync import SyncId, SyncKind
 from syncd.inventory.store import InventoryStore
 from syncd.plan.plan import build_plan
 
@@ -63,19 +70,20 @@ def delete_managed(
     reader: LiveReader,
     pruner: Pruner,
     timeout: float,
-) -> PruneResult | None:
+) -> PruneResult:
     """Prune every object the inventory lists, then the ResourceGroup.
 
     `reader` and `pruner` act as the sync's identity (a RepoSync's service
     account); `cluster` is syncd's own, which alone writes and deletes the
-    ResourceGroup (a tenant's account may not touch it). Returns the prune
-    result, or None when live state could not be read completely (nothing
-    is deleted then; the caller retries).
+    ResourceGroup (a tenant's account may not touch it). When live state
+    could not be read completely nothing is deleted: the objects whose state
+    is unknown are FAILED, with the read errors (the caller retries).
     """
     refs = inventory.load().refs
     live = reader.read({(ref.group, ref.kind) for ref in refs})
     if not live.complete:
-        return None
+        unknown = {ref: Outcome.FAILED for ref in refs if not live.known(ref)}
+        return PruneResult(outcomes=unknown, errors=live.errors)
     plan = build_plan(
         desired=[],
         inventory=refs.refs,
@@ -90,3 +98,14 @@ def delete_managed(
     if not result.failed:
         cluster.delete(inventory.ref)
     return result
+
+
+def namespace_terminating(cluster: Cluster, sync: SyncId) -> bool:
+    """Whether `sync` is a RepoSync whose namespace is being deleted (one GET, as syncd)."""
+    if sync.kind is not SyncKind.REPO_SYNC:
+        return False
+    ref = ObjectRef(group="", version="v1", kind="Namespace", name=sync.namespace)
+    namespace = cluster.get(ref)
+    return namespace is not None and bool(
+        (namespace.get("metadata") or {}).get("deletionTimestamp")
+    )

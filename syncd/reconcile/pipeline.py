@@ -29,7 +29,7 @@ from syncd.api.status import ConditionReason
 from syncd.apply.applier import ApplyResult
 from syncd.apply.live import LiveState
 from syncd.apply.pruner import PruneResult
-from syncd.core.errors import ClusterError, SourceFetchError, SyncSpecError
+from syncd.core.errors import ClusterError, SourceFetchError, SyncdError, SyncSpecError
 from syncd.core.inventory import InventorySet
 from syncd.core.limits import DecodeLimits
 from syncd.core.plan import Plan
@@ -47,6 +47,7 @@ from syncd.reconcile.events import announce, announce_drift
 from syncd.reconcile.finalizer import (
     delete_managed,
     has_finalizer,
+    namespace_terminating,
     set_finalizer,
     wants_foreground,
 )
@@ -187,7 +188,12 @@ class Pipeline:
         """The sync object is being deleted: delete what it manages first, if asked to."""
         if not has_finalizer(obj):
             return True
+        errors: tuple[SyncdError, ...]
         try:
+            if namespace_terminating(self._ports.cluster, self._sync):
+                bound.info("reconcile.finalized", pruned=0, namespace_terminating=True)
+                set_finalizer(self._ports.cluster, self.ref, self._latest() or obj, on=False)
+                return True
             hands = self._hands.for_deletion(obj)
             result = delete_managed(
                 self._ports.cluster,  # the ResourceGroup is syncd's: the sync's identity prunes
@@ -197,14 +203,14 @@ class Pipeline:
                 pruner=hands.pruner,
                 timeout=self._timeout(obj),
             )
-            if result is not None and not result.failed:
+            if not result.failed:
                 bound.info("reconcile.finalized", pruned=len(result.pruned))
                 set_finalizer(self._ports.cluster, self.ref, self._latest() or obj, on=False)
                 return True
+            errors = result.errors
         except ClusterError as exc:
             bound.warning("reconcile.finalize_failed", error=str(exc))
-            result = None
-        errors = result.errors if result is not None else ()
+            errors = (exc,)
         # Waiting for finalizers or a flaky API server is progress; anything else needs someone.
         stuck = any(not error.transient for error in errors)
         self._report(

@@ -26,7 +26,6 @@ from syncd.testing.fake_rbac import FakeRequest, namespace_only
 from syncd.testing.fake_source import FakeSource
 from tests.unit.kube import (
     REPO_SYNC,
-    RESOURCE_GROUP,
     ROLE_BINDING,
     ROOT_SYNC,
     SECRET,
@@ -378,29 +377,3 @@ def test_foreground_deletion_of_a_repo_sync_prunes_as_the_tenant(
     assert env.cluster.peek(cm_ref("a", "team-a")) is None
     assert ("delete", str(cm_ref("a", "team-a"))) in env.requests_as(mark, TENANT_USER)
     assert env.cluster.peek(ref) is None
-
-
-def test_foreground_deletion_prunes_as_the_tenant_and_deletes_the_inventory_as_syncd(
-    tmp_path: Path, executor: ThreadPoolExecutor
-) -> None:
-    env = make_tenancy(tmp_path, executor)
-
-    def edit(request: FakeRequest) -> bool:  # a RoleBinding to `edit`: not syncd's own kinds
-        return request.namespace == "team-a" and request.group != "syncd.dev"
-
-    env.cluster.authorize(edit)
-    sync_ref = ref_of(REPO_SYNC, "repo", "team-a")
-    body = repo_sync()
-    body["metadata"]["annotations"] = {"syncd.dev/deletion-propagation": "Foreground"}
-    env.cluster.apply(sync_ref, body, field_manager="kubectl")
-    env.sources[TENANT].commit(files(configmap("a", "team-a")))
-    assert env.run(TENANT)
-    env.cluster.delete(sync_ref)  # held by the finalizer: marked for deletion
-    mark = env.mark()
-    assert env.run(TENANT)
-    group = ref_of(RESOURCE_GROUP, "repo", "team-a")
-    assert env.cluster.peek(cm_ref("a", "team-a")) is None
-    assert env.cluster.peek(group) is None
-    assert env.cluster.peek(sync_ref) is None  # the finalizer was removed last
-    assert ("delete", str(cm_ref("a", "team-a"))) in env.requests_as(mark, TENANT_USER)
-    assert ("delete", str(group)) in env.requests_as(mark, "")
