@@ -231,3 +231,29 @@ def test_a_root_sync_limited_by_role_refs_is_refused_outside_them(
     wait_state(admin, name, sha, "Synced")
     assert exists(admin, namespaced_path(elsewhere, "configmaps", "outside"))
     assert not exists(admin, binding_path)
+
+
+def test_deleting_a_tenants_namespace_is_not_held_by_its_foreground_repo_sync(
+    admin: KubeHttp,
+    syncd_controller: Controller,
+    git_http: GitHttpServer,
+    git_repo_factory: GitRepoFactory,
+    request: pytest.FixtureRequest,
+) -> None:
+    # The namespace controller deletes the account's RoleBinding with everything else,
+    # so the RepoSync's finalizer could never prune: it must let the namespace go.
+    tenant = onboard(admin, request, prefix="offboard")
+    repo = git_repo_factory(git_http, prefix="tenant")
+    sha = repo.commit({"cm.yaml": to_yaml(configmap("hello", tenant.namespace, "hi"))}, "add")
+    foreground = {"syncd.dev/deletion-propagation": "Foreground"}
+    create_repo_sync(admin, tenant, repo=git_http.repo_url(repo.name), annotations=foreground)
+    live = wait_repo_state(admin, tenant, sha)
+    assert "syncd.dev/delete-managed-objects" in live["metadata"]["finalizers"]
+
+    resp = admin.delete(f"/api/v1/namespaces/{tenant.namespace}")
+    assert resp.status == 200, resp.text
+    wait_until(
+        lambda: not exists(admin, f"/api/v1/namespaces/{tenant.namespace}"),
+        timeout=TIMEOUT,
+        what=f"namespace {tenant.namespace} deleted",
+    )
