@@ -144,6 +144,12 @@ def test_the_credentials_secret_is_read_from_the_namespace_as_the_account(
     assert git_http_auth.token not in str(status)
     assert not exists(admin, tenant.path("configmaps", "fetched"))
 
+    def warned() -> list[dict[str, Any]] | None:
+        events = repo_sync_events(admin, tenant)
+        return [e for e in events if e["type"] == "Warning" and "secrets" in e["message"]] or None
+
+    assert wait_until(warned, timeout=TIMEOUT, what="a Warning Event on the RepoSync")
+
     # Acting as an account that may read them (spec.serviceAccountName), it syncs.
     deployer = Tenant(namespace=tenant.namespace, service_account="deployer")
     resp = admin.post(
