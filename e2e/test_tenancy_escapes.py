@@ -218,7 +218,14 @@ def test_links_out_of_the_checkout_are_never_followed(
     sha = commit_links(repo, dict(links.values()), "links out of the checkout")
     create_repo_sync(admin, tenant, repo=git_http.repo_url(repo.name))
 
-    status = wait_repo_state(admin, tenant, sha, "Synced", "Error")["status"]
+    status = wait_repo_state(admin, tenant, sha, "Error")["status"]
+    # Each link is reported (SD1006), never silently dropped, so nothing is pruned for it.
+    reported = {
+        path
+        for error in errors_with_code(status, "SD1006")
+        for path in links_named(error, [p for p, _ in links.values()])
+    }
+    assert reported == {path for path, _ in links.values()}, errors_with_code(status, "SD1006")
     text = json.dumps(status)
     assert admin.token not in text
     assert "SYNCD_KUBECONFIG" not in text
@@ -226,6 +233,12 @@ def test_links_out_of_the_checkout_are_never_followed(
     assert inventory_of(admin, tenant) == {("", "ConfigMap", tenant.namespace, "ok")}
     skipped = syncd_controller.log_records("source.git.entry_skipped", reason="link_outside_tree")
     assert {path for path, _ in links.values()} <= {r["path"] for r in skipped}
+
+
+def links_named(error: dict[str, object], paths: list[str]) -> set[str]:
+    """Which of `paths` an error's message names."""
+    message = str(error.get("message", ""))
+    return {path for path in paths if path in message}
 
 
 def test_rbac_escalation_prevention_refuses_an_admin_tenant_what_it_does_not_hold(
@@ -310,3 +323,32 @@ def test_a_repo_sync_spec_asking_what_only_a_root_sync_may_have_stalls_with_sd10
         assert not (status.get("sync") or {}).get("commit"), "nothing was synced"
     assert not exists(admin, tenant.path("configmaps", planted))
     assert not exists(admin, system.path("configmaps", repo_in_system))
+
+
+def test_a_file_replaced_by_a_link_out_of_the_checkout_is_reported_and_nothing_is_pruned(
+    admin: KubeHttp,
+    syncd_controller: Controller,
+    git_http: GitHttpServer,
+    git_repo_factory: GitRepoFactory,
+    request: pytest.FixtureRequest,
+) -> None:
+    tenant = onboard(admin, request, prefix="swap")
+    repo = git_repo_factory(git_http, prefix="swap")
+    first = repo.commit(
+        {
+            "a.yaml": to_yaml(configmap("a", tenant.namespace, "1")),
+            "b.yaml": to_yaml(configmap("b", tenant.namespace, "1")),
+        },
+        "two objects",
+    )
+    create_repo_sync(admin, tenant, repo=git_http.repo_url(repo.name))
+    wait_repo_state(admin, tenant, first)
+    (repo.work_path / "a.yaml").unlink()
+    sha = commit_links(repo, {"a.yaml": "/etc/hostname"}, "a.yaml becomes a link out")
+    status = wait_repo_state(admin, tenant, sha, "Error")["status"]
+    assert links_named(errors_with_code(status, "SD1006")[0], ["a.yaml"]) == {"a.yaml"}
+    assert exists(admin, tenant.path("configmaps", "a"))  # not pruned: the commit is incomplete
+    assert inventory_of(admin, tenant) == {
+        ("", "ConfigMap", tenant.namespace, "a"),
+        ("", "ConfigMap", tenant.namespace, "b"),
+    }

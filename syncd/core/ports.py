@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from syncd.core.refs import ObjectRef
 
@@ -204,6 +204,16 @@ class Cluster(Protocol):
     ) -> Iterator[WatchEvent]:
         """Stream events from `resource_version` until the server closes the watch."""
         ...
+
+
+OUTSIDE_TREE_LINK: Final = "/dev/null/syncd-link-left-the-source-tree"
+"""What a Source writes a symbolic link as when the link leaves its tree.
+
+`/dev/null` is a file, so nothing below it exists and the link can never
+resolve to anything: readers never follow it, and the parse stage reports
+it (SD1006) instead of the file silently disappearing from the package,
+which would make pruning its objects look right.
+"""
 
 
 def _nothing_to_release() -> None:

@@ -37,6 +37,7 @@ from typing import Final
 
 from syncd.core.errors import ErrorCode, SourceContentError, SyncdError
 from syncd.core.limits import DecodeLimits
+from syncd.core.ports import OUTSIDE_TREE_LINK
 from syncd.parse.text import display_path, is_safe
 
 SUFFIXES: Final = frozenset({".yaml", ".yml", ".json"})
@@ -195,8 +196,10 @@ def _resolve(
         info = entry.stat(follow_symlinks=False)
         if not stat.S_ISLNK(info.st_mode):
             return entry.path, info
-        target = os.path.realpath(entry.path, strict=True)
-        if os.path.commonpath([real_root, target]) != real_root:
+        # A link the source found leaving its tree was written as OUTSIDE_TREE_LINK.
+        left_tree = str(Path(entry.path).readlink()) == OUTSIDE_TREE_LINK
+        target = "" if left_tree else os.path.realpath(entry.path, strict=True)
+        if left_tree or os.path.commonpath([real_root, target]) != real_root:
             return parse_error(f"{shown}: symlink points outside the source directory")
         return target, os.lstat(target)
     except OSError as exc:

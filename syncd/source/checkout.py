@@ -2,8 +2,11 @@
 
 Owns `TreeFile` (one entry: POSIX path, Git file mode, content read on
 demand) and `write_tree`: regular files keep their executable bit; symbolic
-links are created only when they stay inside the tree, and only after every
-file, so nothing is ever written through a link; submodules are skipped.
+links are created as they are only when they stay inside the tree, and only
+after every file, so nothing is ever written through a link; a link that
+leaves the tree is written as a link to `OUTSIDE_TREE_LINK`, which can never
+resolve, so the parse stage reports it (SD1006) rather than the file
+vanishing from the package; submodules are skipped.
 The result says what was written and what was skipped, and why.
 """
 
@@ -17,6 +20,7 @@ from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Final
 
+from syncd.core.ports import OUTSIDE_TREE_LINK
 from syncd.source.cache import safe_relative
 
 _GITLINK: Final = 0o160000  # a submodule's commit, in Git's mode bits
@@ -90,21 +94,23 @@ def write_tree(dest: Path, entries: Iterable[TreeFile]) -> WrittenTree:
         files += 1
     made: list[Path] = []
     for link, link_target in links:
+        link.parent.mkdir(parents=True, exist_ok=True)
         if link_stays_inside(dest, link, link_target):
-            link.parent.mkdir(parents=True, exist_ok=True)
             link.symlink_to(link_target)
             made.append(link)
         else:
+            link.symlink_to(OUTSIDE_TREE_LINK)
             skipped.append(Skipped(path=_rel(dest, link), reason=SkipReason.LINK_OUTSIDE_TREE))
     # A link that is inside lexically may still leave the tree through another link.
     root = dest.resolve()
-    for link in made:
-        if not _resolves_inside(root, link):
-            link.unlink()
-            skipped.append(Skipped(path=_rel(dest, link), reason=SkipReason.LINK_OUTSIDE_TREE))
+    escaped = [link for link in made if not _resolves_inside(root, link)]
+    for link in escaped:
+        link.unlink()
+        link.symlink_to(OUTSIDE_TREE_LINK)
+        skipped.append(Skipped(path=_rel(dest, link), reason=SkipReason.LINK_OUTSIDE_TREE))
     return WrittenTree(
         files=files,
-        links=sum(1 for link in made if link.is_symlink()),
+        links=len(made) - len(escaped),
         skipped=tuple(skipped),
     )
 

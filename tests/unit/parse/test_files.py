@@ -15,6 +15,7 @@ import pytest
 
 from syncd.core.errors import ErrorCode
 from syncd.core.limits import DecodeLimits
+from syncd.core.ports import OUTSIDE_TREE_LINK
 from syncd.core.results import DecodeResult
 from syncd.parse.decode import decode_directory
 from tests.hostile.builders import deep_directories
@@ -67,6 +68,19 @@ def test_a_character_device_named_yaml_is_an_error(root: Path) -> None:
 def test_a_symlink_to_dev_zero_is_refused(root: Path) -> None:
     (root / "zero.yaml").symlink_to("/dev/zero")
     assert "outside the source directory" in only_error(decode_directory(root))
+
+
+def test_a_link_the_source_found_leaving_its_tree_is_an_error_not_a_missing_file(
+    root: Path,
+) -> None:
+    (root / "a.yaml").symlink_to(OUTSIDE_TREE_LINK)
+    result = decode_directory(root)
+    assert names(result) == ["ok"]
+    assert [e.message for e in result.errors] == [
+        "a.yaml: symlink points outside the source directory"
+    ]
+    assert [e.code for e in result.errors] == ["SD1006"]
+    assert not result.complete  # so nothing is pruned from this commit
 
 
 def test_a_symlink_loop_is_an_error_naming_the_path(root: Path) -> None:
