@@ -61,7 +61,7 @@ cluster: system venv tools ## Start a local control plane and wait (Ctrl-C stops
 EXAMPLE ?= hello
 
 .PHONY: demo
-demo: system venv tools ## Run syncd's main job locally: control plane + Git server + examples/EXAMPLE (default hello; or kustomize, helm, kpt, hierarchy)
+demo: system venv tools ## Run syncd's main job locally: control plane + Git server + examples/EXAMPLE (default hello; or kustomize, helm, kpt, hierarchy, tenant)
 	$(PY) -m syncd.devenv demo --example $(EXAMPLE)
 
 .PHONY: fmt

@@ -25,9 +25,11 @@ from syncd.devenv.demo import (
     create_example_sync,
     example_names,
     install_crds,
+    install_rbac,
     push_example,
     show_synced,
     start_syncd,
+    sync_tenant,
     wait_for_commit,
 )
 from syncd.devenv.gitrepo import GitRepo
@@ -37,7 +39,7 @@ from syncd.devenv.tools import Tools
 
 pytestmark = pytest.mark.e2e
 
-EXAMPLES = ("hello", "kustomize", "helm", "kpt", "hierarchy")
+EXAMPLES = ("hello", "kustomize", "helm", "kpt", "hierarchy", "tenant")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,6 +73,7 @@ def synced(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
             for example in EXAMPLES:
                 push_example(repo, example)
             install_crds(plane)
+            install_rbac(plane)
             syncd = start_syncd(plane, workdir)
             try:
                 url = server.repo_url("examples")
@@ -82,6 +85,9 @@ def synced(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
                 for name in names:
                     wait_for_commit(plane, head, syncd, name=name, timeout=90)
                 show_synced(plane, "ex-kustomize", lines.append)
+                sync_tenant(
+                    plane, "tenant", repo_url=url, commit=head, syncd=syncd, say=lines.append
+                )
                 yield Synced(admin=plane.http(), printed="\n".join(lines))
             finally:
                 syncd.stop(timeout=30)
@@ -97,6 +103,20 @@ def test_every_example_is_covered_and_synced_as_the_demo_prints_it(synced: Synce
     helm = _get(synced.admin, "/apis/syncd.dev/v1beta1/namespaces/syncd-system/rootsyncs/ex-helm")
     assert helm["spec"]["render"]["helm"]["valuesFiles"] == ["values-prod.yaml"]
     assert re.search(r"deployment\.apps/web\s+3/3", synced.printed), synced.printed
+
+
+def test_the_tenant_example_syncs_its_namespace_as_the_tenants_account(synced: Synced) -> None:
+    assert re.search(
+        r"^team-a\s+repo-sync\s+True\s+Synced\s+[0-9a-f]{7}\s+0\s", synced.printed, re.M
+    ), synced.printed
+    app = _get(synced.admin, "/apis/apps/v1/namespaces/team-a/deployments/app")
+    assert app["metadata"]["annotations"]["syncd.dev/manager"] == "RepoSync/team-a/repo-sync"
+    assert (app["status"].get("readyReplicas") or 0) == 1
+    settings = _get(synced.admin, "/api/v1/namespaces/team-a/configmaps/settings")
+    assert settings["data"] == {"owner": "team-a"}
+    # The platform's RootSync made the account, bound to the aggregated tenant role.
+    binding = "/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings/syncd-repo-sync"
+    assert _get(synced.admin, binding)["roleRef"]["name"] == "syncd-tenant"
 
 
 def test_kustomize_overlay_patches_replicas_and_references_the_hashed_configmap(

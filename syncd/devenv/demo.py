@@ -7,9 +7,11 @@ server; `syncd run` is the real controller process, given the built
 kustomize and helm.
 
 An example is a directory under `examples/` holding a `root-sync.yaml`: the
-RootSync the demo creates. The example is committed under `<name>/` in the
-demo's repository, so the file's `spec.git.dir` holds as written; only
-`spec.git.repo` (and the poll period) are replaced by the local server's.
+RootSync the demo creates (and, for a tenant, a `repo-sync.yaml`: the RepoSync
+it creates once the RootSync is Synced, in the namespace the RootSync made).
+The example is committed under `<name>/` in the demo's repository, so the
+files' `spec.git.dir` holds as written; only `spec.git.repo` (and the poll
+period) are replaced by the local server's.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from syncd.api.models import parse_root_sync
+from syncd.api.models import parse_repo_sync, parse_root_sync
 from syncd.core.errors import SyncSpecError
 from syncd.devenv.controlplane import ControlPlane
 from syncd.devenv.gitrepo import GitRepo, read_tree
@@ -35,6 +37,9 @@ SYSTEM_NS = "syncd-system"
 CRD_DIR = REPO_ROOT / "manifests" / "crds"
 EXAMPLES_DIR = REPO_ROOT / "examples"
 ROOT_SYNC_FILE = "root-sync.yaml"
+REPO_SYNC_FILE = "repo-sync.yaml"
+RBAC_DIR = REPO_ROOT / "manifests" / "rbac"
+TENANT_ROLE = "/apis/rbac.authorization.k8s.io/v1/clusterroles/syncd-tenant"
 DEFAULT_EXAMPLE = "hello"
 DEMO_PERIOD = "2s"
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
@@ -81,6 +86,17 @@ def root_sync_for(
     metadata["namespace"] = SYSTEM_NS
     if name is not None:
         metadata["name"] = name
+    for_the_demo(body, repo_url=repo_url, period=period)
+    try:
+        parse_root_sync(body)
+    except SyncSpecError as exc:
+        raise ExampleError(f"{path}: {exc}") from None
+    return body
+
+
+def for_the_demo(body: dict[str, Any], *, repo_url: str, period: str) -> None:
+    """Point a sync object read from an example at the demo's server; drop its file marker."""
+    metadata = body.setdefault("metadata", {})
     # The marker that keeps the file out of its own package means nothing on the cluster.
     annotations = {
         k: v for k, v in (metadata.get("annotations") or {}).items() if k != LOCAL_CONFIG
@@ -89,11 +105,6 @@ def root_sync_for(
     if annotations:
         metadata["annotations"] = annotations
     body["spec"]["git"].update(repo=repo_url, branch="main", period=period)
-    try:
-        parse_root_sync(body)
-    except SyncSpecError as exc:
-        raise ExampleError(f"{path}: {exc}") from None
-    return body
 
 
 def push_example(repo: GitRepo, example: str) -> str:
@@ -122,6 +133,64 @@ def install_crds(plane: ControlPlane) -> None:
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": SYSTEM_NS}},
         manager="syncd-demo",
     )
+
+
+def install_rbac(plane: ControlPlane) -> None:
+    """Apply manifests/rbac/ as the user guide says; wait until syncd-tenant is aggregated."""
+    output = kubectl(plane, "apply", "--server-side", "-f", str(RBAC_DIR))
+    if "error" in output.lower():
+        raise ServerError(f"applying {RBAC_DIR} failed: {output}")
+    admin = plane.http()
+
+    def aggregated() -> bool:
+        resp = admin.get(TENANT_ROLE)
+        return resp.status == 200 and bool(resp.json().get("rules"))
+
+    wait_until(aggregated, timeout=60, what="the syncd-tenant ClusterRole aggregated")
+
+
+def repo_sync_for(
+    example: str, *, repo_url: str, period: str = DEMO_PERIOD
+) -> dict[str, Any] | None:
+    """The example's RepoSync pointed at `repo_url`, or None when it has no repo-sync.yaml."""
+    path = example_dir(example) / REPO_SYNC_FILE
+    if not path.is_file():
+        return None
+    body = yaml.safe_load(path.read_text())
+    if not isinstance(body, dict) or not isinstance((body.get("spec") or {}).get("git"), dict):
+        raise ExampleError(f"{path}: not a RepoSync with a spec.git block")
+    for_the_demo(body, repo_url=repo_url, period=period)
+    try:
+        parse_repo_sync(body)
+    except SyncSpecError as exc:
+        raise ExampleError(f"{path}: {exc}") from None
+    return body
+
+
+def sync_tenant(
+    plane: ControlPlane,
+    example: str,
+    *,
+    repo_url: str,
+    commit: str,
+    syncd: ManagedProcess,
+    say: Callable[[str], None],
+) -> None:
+    """Create the example's RepoSync (if it has one), wait until it is Ready, show it."""
+    body = repo_sync_for(example, repo_url=repo_url)
+    if body is None:
+        return
+    namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
+    collection = f"/apis/syncd.dev/v1beta1/namespaces/{namespace}/reposyncs"
+    say(f"[demo] creating RepoSync {namespace}/{name} -> dir {body['spec']['git']['dir']}/")
+    resp = plane.http().apply(f"{collection}/{name}", body, manager="syncd-demo", force=True)
+    if resp.status not in (200, 201):
+        raise ServerError(f"creating the RepoSync failed: {resp.status} {resp.text}")
+    wait_for_commit(plane, commit, syncd, name=name, collection=collection)
+    say("$ kubectl get reposync -A")
+    say(kubectl(plane, "get", "reposync", "-A").rstrip())
+    say(f"$ kubectl get configmap,deployment -n {namespace} -l {MANAGED_BY}")
+    say(kubectl(plane, "get", "configmap,deployment", "-n", namespace, "-l", MANAGED_BY).rstrip())
 
 
 def start_syncd(
@@ -205,10 +274,11 @@ def wait_for_commit(
     *,
     name: str = "root",
     timeout: float = 120.0,
+    collection: str = ROOT_SYNCS,
 ) -> None:
-    """Poll until the RootSync `name` is Ready at `commit`."""
+    """Poll until the sync `name` in `collection` (RootSyncs by default) is Ready at `commit`."""
     admin = plane.http()
-    url = f"{ROOT_SYNCS}/{name}"
+    url = f"{collection}/{name}"
 
     def ready() -> bool:
         syncd.check_alive()
@@ -217,7 +287,8 @@ def wait_for_commit(
         is_ready = any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
         return is_ready and status.get("lastSyncedCommit") == commit
 
-    wait_until(ready, timeout=timeout, what=f"RootSync {name} Ready at {commit[:7]}", interval=0.5)
+    what = f"{collection.rpartition('/')[2]} {name} Ready at {commit[:7]}"
+    wait_until(ready, timeout=timeout, what=what, interval=0.5)
 
 
 def inventory(plane: ControlPlane, name: str) -> list[dict[str, str]]:
@@ -269,8 +340,9 @@ def run_demo(
     say: Callable[[str], None],
 ) -> ManagedProcess:
     """Sync the example already pushed to `repo`; for hello, also follow a second commit."""
-    say("[demo] installing syncd's CRDs (RootSync, RepoSync, ResourceGroup)")
+    say("[demo] installing syncd's CRDs (RootSync, RepoSync, ResourceGroup) and RBAC")
     install_crds(plane)
+    install_rbac(plane)
     say("[demo] starting `syncd run` (log: " + str(workdir / "syncd.log") + ")")
     syncd = start_syncd(plane, workdir)
     try:
@@ -279,6 +351,7 @@ def run_demo(
         show_synced(plane, name, say)
         if example == DEFAULT_EXAMPLE:
             follow_a_commit(plane, repo, syncd, say)
+        sync_tenant(plane, example, repo_url=repo_url, commit=repo.head(), syncd=syncd, say=say)
     except BaseException:
         say(f"[demo] syncd's log: {workdir / 'syncd.log'}")
         syncd.stop(timeout=30)
