@@ -243,11 +243,13 @@ def test_a_kind_whose_list_fails_gets_no_applies_and_the_other_kinds_go_on(
             status = (obj or {}).get("status") or {}
             if (status.get("sync") or {}).get("commit") != sha:
                 return None
-            return status if errors_with_code(status, "SD2002") else None
+            return status if errors_with_code(status, "SD2013") else None
 
-        status = wait_until(reported, timeout=TIMEOUT, what="SD2002 on the limited sync")
-        [error] = errors_with_code(status, "SD2002")
+        # The identity may not list ConfigMaps, cluster-wide or in the namespace (SD2013).
+        status = wait_until(reported, timeout=TIMEOUT, what="SD2013 on the limited sync")
+        [error] = errors_with_code(status, "SD2013")
         assert "ConfigMap" in error["message"], error
+        assert 'cannot list resource "configmaps"' in error["message"], error
         assert get_object(admin, ns_path(extra_ns)) is not None  # other kinds went on
         wait_until(
             lambda: len(controller.log_records("reconcile.synced")) >= 3,

@@ -11,11 +11,13 @@
   exactly those roles (a RoleBinding per role with a namespace, a
   ClusterRoleBinding per ClusterRole without one) and impersonates, so a
   RootSync limited by roleRefs really is limited. Bindings syncd made for
-  earlier roleRefs are deleted when the roleRefs change.
+  earlier roleRefs are deleted when the roleRefs change, and the account
+  too when they are removed.
 
 The account and bindings are written with syncd's own identity, only when
 the roleRefs differ from what this process last wrote: an unchanged poll
-writes nothing.
+writes nothing. A RootSync without roleRefs costs one GET (of the account)
+per process, and a syncd that may not read accounts never made one.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 
 from syncd.api.models import RepoSync, RootSync, SyncObject
 from syncd.api.spec import RoleKind, RoleRef
-from syncd.core.errors import UnknownKindError
+from syncd.core.errors import ForbiddenError, UnknownKindError
 from syncd.core.metadata import (
     FIELD_MANAGER,
     MANAGED_BY_LABEL,
@@ -77,8 +79,16 @@ class RoleBindings:
         label = hashlib.sha256(manager.encode()).hexdigest()[:16]
         identity = identity_of(sync)
         keep: set[ObjectRef] = set()
-        if not identity.own:
-            account = _ref("", "ServiceAccount", identity.namespace, identity.service_account)
+        account = _ref(
+            "", "ServiceAccount", sync.metadata.namespace or "", f"syncd-root-{sync.metadata.name}"
+        )
+        if identity.own:
+            # No roleRefs: there is something to clean up only if an account was made for
+            # earlier ones (it is made before its bindings). One GET, once per process.
+            if not self._made_earlier(account, manager):
+                self._written = wanted
+                return
+        else:
             self._apply(account, _metadata(account, manager, label), {})
             for role in sync.spec.override.role_refs:
                 binding = _binding_ref(role, identity)
@@ -95,7 +105,18 @@ class RoleBindings:
                 self._apply(binding, _metadata(binding, manager, label), body)
                 keep.add(binding)
         self._delete_stale(label, keep)
+        if identity.own:
+            self._cluster.delete(account)
         self._written = wanted
+
+    def _made_earlier(self, account: ObjectRef, manager: str) -> bool:
+        """Whether syncd made `account` for this sync's earlier roleRefs."""
+        try:
+            live = self._cluster.get(account)
+        except (ForbiddenError, UnknownKindError):
+            return False  # syncd may not read accounts (so it never made one), or none exist
+        annotations = ((live or {}).get("metadata") or {}).get("annotations") or {}
+        return live is not None and annotations.get(MANAGER_ANNOTATION) == manager
 
     def _apply(self, ref: ObjectRef, metadata: JsonObject, rest: dict[str, Any]) -> None:
         body = {"apiVersion": ref.api_version, "kind": ref.kind, "metadata": metadata, **rest}

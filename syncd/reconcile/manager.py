@@ -24,7 +24,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from syncd.api.duration import parse_duration
-from syncd.core.errors import ClusterError, ResourceExpiredError, UnknownKindError
+from syncd.core.errors import (
+    ClusterError,
+    ForbiddenError,
+    ResourceExpiredError,
+    UnknownKindError,
+)
 from syncd.core.ownership import without_managed_fields
 from syncd.core.ports import Cluster, JsonObject, WatchEventType
 from syncd.core.sync import SYNCD_GROUP, SyncId, SyncKind
@@ -36,7 +41,7 @@ log = get_logger("reconcile.manager")
 DEFAULT_PERIOD = dt.timedelta(seconds=15)
 WATCH_RETRY_SECONDS = 1.0
 CRD_RETRY_SECONDS = 30.0
-"""How often to look for a sync kind whose CRD the cluster does not serve."""
+"""How often to look again for a sync kind the cluster does not serve or syncd may not list."""
 WORKER_JOIN_SECONDS = 30.0
 
 
@@ -171,10 +176,12 @@ class SyncManager:
                     self._stop.wait(WATCH_RETRY_SECONDS)
             except ResourceExpiredError:
                 resource_version = ""
-            except UnknownKindError as exc:
-                # The CRD is not installed (yet): look again now and then, quietly.
+            except (UnknownKindError, ForbiddenError) as exc:
+                # The CRD is not installed (yet), or syncd may not list this kind (see
+                # manifests/rbac/): nothing of it is reconciled; look again now and then.
                 log.warning("reconcile.watch_failed", kind=self._kind.value, error=str(exc))
                 self._cluster.refresh_discovery()
+                rtype, resource_version = None, ""
                 self._stop.wait(CRD_RETRY_SECONDS)
             except ClusterError as exc:
                 log.warning("reconcile.watch_failed", kind=self._kind.value, error=str(exc))

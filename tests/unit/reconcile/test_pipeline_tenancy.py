@@ -377,3 +377,50 @@ def test_foreground_deletion_of_a_repo_sync_prunes_as_the_tenant(
     assert env.cluster.peek(cm_ref("a", "team-a")) is None
     assert ("delete", str(cm_ref("a", "team-a"))) in env.requests_as(mark, TENANT_USER)
     assert env.cluster.peek(ref) is None
+
+
+def test_role_refs_removed_while_syncd_was_down_are_cleaned_up_by_the_next_process(
+    tmp_path: Path, executor: ThreadPoolExecutor
+) -> None:
+    spec = {
+        "git": {"repo": "https://git.example/platform.git"},
+        "override": {"roleRefs": [{"kind": "ClusterRole", "name": "edit", "namespace": "app"}]},
+    }
+    env = make_tenancy(tmp_path, executor, root_spec=spec)
+    env.sources[ROOT].commit(files(configmap("in", "app")))
+    env.run(ROOT)
+    binding = ref_of(ROLE_BINDING, "syncd-root-root.clusterrole.edit", "app")
+    account = ref_of(SERVICE_ACCOUNT, "syncd-root-root", "syncd-system")
+    assert env.cluster.peek(binding) is not None
+    # A new process, and the roleRefs are gone.
+    env.cluster.apply(
+        ref_of(ROOT_SYNC, "root", "syncd-system"), root_sync(), field_manager="kubectl"
+    )
+    env.pipelines[ROOT] = make_pipeline(
+        env.cluster,
+        clock=env.clock,
+        executor=executor,
+        cache_dir=tmp_path / "cache",
+        factory=lambda *_: env.sources[ROOT],
+        sync=ROOT,
+    )
+    env.run(ROOT)
+    assert env.cluster.peek(binding) is None
+    assert env.cluster.peek(account) is None
+    # Without roleRefs and nothing made earlier, a process asks for the account once only.
+    mark = env.mark()
+    env.run(ROOT)
+    env.pipelines[ROOT] = make_pipeline(
+        env.cluster,
+        clock=env.clock,
+        executor=executor,
+        cache_dir=tmp_path / "cache",
+        factory=lambda *_: env.sources[ROOT],
+        sync=ROOT,
+    )
+    env.run(ROOT)
+    env.run(ROOT)
+    asked = [
+        r for r in env.cluster.requests[mark:] if "ServiceAccount" in r[1] or "Binding" in r[1]
+    ]
+    assert asked == [("get", str(account))]
