@@ -95,7 +95,7 @@ class SyncHands:
         self._executor = executor
         self._stop = stop
         self._system_namespace = system_namespace
-        self._bindings = RoleBindings(cluster)
+        self._bindings = RoleBindings(cluster, clock=clock)
         self._acting: Acting | None = None
 
     def parse(self, obj: JsonObject) -> SyncObject:

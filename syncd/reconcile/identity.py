@@ -15,8 +15,9 @@
   too when they are removed.
 
 The account and bindings are written with syncd's own identity, only when
-the roleRefs differ from what this process last wrote: an unchanged poll
-writes nothing. A RootSync without roleRefs costs one GET (of the account)
+the roleRefs differ from what this process last wrote, or when a check every
+`REVERIFY_SECONDS` (one GET each) finds one deleted or edited by hand: an
+unchanged poll writes nothing. A RootSync without roleRefs costs one GET (of the account)
 per process, and a syncd that may not read accounts never made one.
 """
 
@@ -34,11 +35,13 @@ from syncd.core.metadata import (
     MANAGED_BY_VALUE,
     MANAGER_ANNOTATION,
 )
-from syncd.core.ports import Cluster, JsonObject
+from syncd.core.ports import Clock, Cluster, JsonObject
 from syncd.core.refs import ObjectRef
 from syncd.core.sync import Identity
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
+REVERIFY_SECONDS = 300.0
+"""How long the roleRefs account and bindings syncd wrote are trusted before GETs check them."""
 IDENTITY_LABEL = "syncd.dev/identity-of"
 """Label on the bindings of a RootSync's roleRefs account: a digest of the sync's manager value."""
 
@@ -65,16 +68,21 @@ def acting_as(cluster: Cluster, identity: Identity) -> Cluster:
 class RoleBindings:
     """Keeps one RootSync's roleRefs account and bindings as its spec says (syncd's identity)."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Cluster, *, clock: Clock) -> None:
         """`cluster` is syncd's own identity."""
         self._cluster = cluster
+        self._clock = clock
         self._written: str | None = None
+        self._made: dict[ObjectRef, JsonObject] = {}
+        """What the last write made: each object and the fields it must keep."""
+        self._confirmed_at = 0.0
 
     def ensure(self, sync: RootSync) -> None:
         """Create or update the account and bindings, delete stale ones; raises ClusterError."""
         wanted = sync.spec.override.model_dump_json(include={"role_refs"})
-        if wanted == self._written:
+        if wanted == self._written and self._still_there():
             return
+        self._made = {}
         manager = sync.sync_id.manager
         label = hashlib.sha256(manager.encode()).hexdigest()[:16]
         identity = identity_of(sync)
@@ -90,6 +98,7 @@ class RoleBindings:
                 return
         else:
             self._apply(account, _metadata(account, manager, label), {})
+            self._made[account] = {}
             for role in sync.spec.override.role_refs:
                 binding = _binding_ref(role, identity)
                 body = {
@@ -103,11 +112,27 @@ class RoleBindings:
                     ],
                 }
                 self._apply(binding, _metadata(binding, manager, label), body)
+                self._made[binding] = body
                 keep.add(binding)
         self._delete_stale(label, keep)
         if identity.own:
             self._cluster.delete(account)
         self._written = wanted
+        self._confirmed_at = self._clock.monotonic()
+
+    def _still_there(self) -> bool:
+        """Whether what the last write made is unchanged; checked by GETs every few minutes.
+
+        A binding deleted or edited by hand is written again within REVERIFY_SECONDS.
+        """
+        if not self._made or self._clock.monotonic() - self._confirmed_at < REVERIFY_SECONDS:
+            return True
+        for ref, fields in self._made.items():
+            live = self._cluster.get(ref)
+            if live is None or any(live.get(key) != value for key, value in fields.items()):
+                return False
+        self._confirmed_at = self._clock.monotonic()
+        return True
 
     def _made_earlier(self, account: ObjectRef, manager: str) -> bool:
         """Whether syncd made `account` for this sync's earlier roleRefs."""

@@ -16,6 +16,7 @@ from syncd.core.metadata import MANAGER_ANNOTATION
 from syncd.core.ports import Cluster, Source
 from syncd.core.sync import SyncId, SyncKind
 from syncd.inventory.store import InventoryStore
+from syncd.reconcile.identity import REVERIFY_SECONDS
 from syncd.reconcile.pipeline import Pipeline
 from syncd.reconcile.sources import credentials_for
 from syncd.reconcile.worker import TriggerReason
@@ -424,3 +425,25 @@ def test_role_refs_removed_while_syncd_was_down_are_cleaned_up_by_the_next_proce
         r for r in env.cluster.requests[mark:] if "ServiceAccount" in r[1] or "Binding" in r[1]
     ]
     assert asked == [("get", str(account))]
+
+
+def test_a_role_refs_binding_deleted_by_hand_is_written_again_within_minutes(
+    tmp_path: Path, executor: ThreadPoolExecutor
+) -> None:
+    spec = {
+        "git": {"repo": "https://git.example/platform.git"},
+        "override": {"roleRefs": [{"kind": "ClusterRole", "name": "edit", "namespace": "app"}]},
+    }
+    env = make_tenancy(tmp_path, executor, root_spec=spec)
+    env.sources[ROOT].commit(files(configmap("in", "app")))
+    env.run(ROOT)
+    binding = ref_of(ROLE_BINDING, "syncd-root-root.clusterrole.edit", "app")
+    env.cluster.delete(binding)
+    mark = env.mark()
+    env.run(ROOT)  # an unchanged poll: no request about the identity at all
+    assert not [r for r in env.cluster.requests[mark:] if "Binding" in r[1]]
+    env.clock.advance(REVERIFY_SECONDS + 1)
+    env.run(ROOT)
+    restored = env.cluster.peek(binding)
+    assert restored is not None
+    assert restored["roleRef"]["name"] == "edit"
