@@ -32,7 +32,7 @@ import yaml
 from e2e.kube import wait_condition
 from syncd.devenv.controlplane import ControlPlane
 from syncd.devenv.kubehttp import KubeHttp
-from syncd.devenv.proc import wait_until
+from syncd.devenv.proc import free_port, wait_until
 from syncd.devenv.tools import REPO_ROOT, Tools
 
 SYSTEM_NS = "syncd-system"
@@ -70,6 +70,8 @@ class Controller:
     env: dict[str, str] = field(repr=False)
     renders_path: Path | None = None
     """Where the controller's kustomize logs one line per `kustomize build` (its cwd)."""
+    metrics_port: int = 0
+    """Where it serves /healthz, /readyz and /metrics on 127.0.0.1."""
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -122,6 +124,8 @@ def start_controller(
         "SYNCD_CACHE_DIR": str(workdir / "cache"),
         "SYNCD_KUSTOMIZE": str(kustomize),
         "SYNCD_HELM": str(control_plane.tools.helm),
+        "SYNCD_METRICS_ADDRESS": "127.0.0.1",
+        "SYNCD_METRICS_PORT": str(metrics_port := free_port()),
     }
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
@@ -131,7 +135,9 @@ def start_controller(
             env=env,
             cwd=REPO_ROOT,
         )
-    return Controller(proc=proc, log_path=log_path, env=env, renders_path=renders)
+    return Controller(
+        proc=proc, log_path=log_path, env=env, renders_path=renders, metrics_port=metrics_port
+    )
 
 
 def _counting_kustomize(workdir: Path, real: Path, log: Path) -> Path:

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     """SYNCD_CACHE_DIR: where fetched sources are cached."""
     metrics_port: Annotated[int, Field(ge=0, le=65535)] = 0
     """SYNCD_METRICS_PORT: port of /metrics, /healthz and /readyz; 0 turns them off."""
+    metrics_address: Annotated[str, Field(min_length=1)] = "127.0.0.1"
+    """SYNCD_METRICS_ADDRESS: the address they bind (0.0.0.0 in a pod, so the kubelet and
+    Prometheus reach it)."""
     max_file_bytes: Annotated[int, Field(ge=1)] = 8 * MIB
     """SYNCD_MAX_FILE_BYTES: largest manifest file a source may hold (SD1072 beyond)."""
     max_package_bytes: Annotated[int, Field(ge=1)] = 64 * MIB

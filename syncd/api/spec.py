@@ -16,6 +16,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import Field, model_validator
 
+from syncd.api.duration import parse_duration
 from syncd.api.render_spec import RenderSpec
 from syncd.api.wire import Duration, RelativeDir, WireModel, empty_list, spec_problems_error
 from syncd.core.render import LoadRestrictor
@@ -198,6 +199,11 @@ class Override(WireModel):
     """Collect per-object status into the ResourceGroup."""
     prune: PruneGuard | None = None
     """Guards on deletions."""
+
+    @property
+    def reconcile_timeout_seconds(self) -> float:
+        """`reconcileTimeout` in seconds."""
+        return parse_duration(self.reconcile_timeout).total_seconds()
 
 
 class RootSyncOverride(Override):

@@ -21,6 +21,7 @@ import signal
 import sys
 import textwrap
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -42,6 +43,8 @@ from syncd.reconcile.worker import SyncRun
 from syncd.render.stage import PackageRenderer
 from syncd.render.tools import Tools
 from syncd.schedule.scheduler import PollScheduler
+from syncd.server.http import HealthServer
+from syncd.server.metrics import SyncMetrics
 from syncd.source.git import TlsContexts
 
 SHUTDOWN_SECONDS = 20.0
@@ -140,6 +143,8 @@ configuration (environment):
   SYNCD_WASM_FUEL          fuel per kpt WASM function call (default: 4000000000)
   SYNCD_WASM_MEMORY_BYTES  memory of one kpt WASM function (default: 256 MiB)
   SYNCD_CLUSTER_NAME       this cluster's name for ClusterSelectors (default: none)
+  SYNCD_METRICS_PORT       serve /healthz, /readyz and /metrics on this port (default: 0, off)
+  SYNCD_METRICS_ADDRESS    the address they bind (default: 127.0.0.1; 0.0.0.0 in a pod)
 
 limits (what talks to the API server at once):
 {_LIMITS}
@@ -166,6 +171,30 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--kubeconfig", type=Path, help="overrides SYNCD_KUBECONFIG")
     parser.add_argument("--namespace", help="overrides SYNCD_NAMESPACE")
     parser.set_defaults(handler=run)
+
+
+def _health_server(
+    settings: Settings, metrics: SyncMetrics, managers: list[SyncManager]
+) -> HealthServer | None:
+    """/healthz, /readyz and /metrics, started, when SYNCD_METRICS_PORT asks; OSError if taken."""
+    if not settings.metrics_port:
+        return None
+    server = HealthServer(
+        host=settings.metrics_address,
+        port=settings.metrics_port,
+        metrics=metrics,
+        ready=lambda: _not_ready(managers),
+    )
+    server.start()
+    return server
+
+
+def _not_ready(managers: list[SyncManager]) -> str:
+    """'' once every sync kind has been listed, else which ones are not yet."""
+    waiting = [
+        f"{manager.kind.value}s not listed yet" for manager in managers if not manager.listed
+    ]
+    return ", ".join(waiting)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -200,6 +229,7 @@ def run(args: argparse.Namespace) -> int:
 
     # One TLS context per CA for every sync's Git pool, not one per pooled connection.
     sources = spec_sources(TlsContexts())
+    metrics = SyncMetrics(wall_clock=time.time)
 
     def runner(sync: SyncId, latest: Any) -> SyncRun:
         lane = requests.lane(str(sync))
@@ -215,13 +245,15 @@ def run(args: argparse.Namespace) -> int:
             renderer=renderer,
             system_namespace=settings.namespace,
             cluster_name=settings.cluster_name,
+            observer=metrics.observe,
         )
         pipeline = Pipeline(sync, ports=ports, latest=latest)
-        return SyncRun(
-            run=pipeline.run,
-            interrupt=halt.set,
-            release=lambda: lane.shutdown(wait=False, cancel_futures=True),
-        )
+
+        def release() -> None:
+            lane.shutdown(wait=False, cancel_futures=True)
+            metrics.forget(sync)
+
+        return SyncRun(run=pipeline.run, interrupt=halt.set, release=release)
 
     scheduler = PollScheduler()
     managers = [
@@ -242,6 +274,12 @@ def run(args: argparse.Namespace) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, on_signal)
+    try:
+        server = _health_server(settings, metrics, managers)
+    except OSError as exc:
+        where = f"{settings.metrics_address}:{settings.metrics_port}"
+        sys.stderr.write(f"syncd: cannot serve metrics on {where}: {exc.strerror or exc}\n")
+        return 2
     log.info(
         "cli.started",
         namespace=settings.namespace,
@@ -260,6 +298,8 @@ def run(args: argparse.Namespace) -> int:
         sync for manager in managers for sync in manager.shutdown(timeout=deadline.remaining())
     ]
     threads_done = requests.shutdown(timeout=deadline.remaining())
+    if server is not None:
+        server.close()
     log.info(
         "cli.stopped",
         abandoned=[str(sync) for sync in abandoned],

@@ -101,6 +101,7 @@ class SyncManager:
         self._closed = False
         self._lock = threading.Lock()
         self._entries: dict[SyncId, _Entry] = {}
+        self._listed = threading.Event()
         self._thread = threading.Thread(
             target=self._watch_loop, name=f"sync-manager-{kind.value}", daemon=True
         )
@@ -130,6 +131,16 @@ class SyncManager:
             log.warning("reconcile.workers_abandoned", syncs=[str(w.sync) for w in left])
         return tuple(worker.sync for worker in left)
 
+    @property
+    def listed(self) -> bool:
+        """Whether the sync objects have been listed once (the manager knows its syncs)."""
+        return self._listed.is_set()
+
+    @property
+    def kind(self) -> SyncKind:
+        """The kind of sync this manager runs."""
+        return self._kind
+
     def syncs(self) -> list[SyncId]:
         """The syncs being managed."""
         with self._lock:
@@ -152,6 +163,7 @@ class SyncManager:
                     listed = self._cluster.list(rtype, namespace=self._namespace)
                     self._resync({self._id(o): o for o in listed.items})
                     resource_version = listed.resource_version
+                    self._listed.set()
                 events = 0
                 for event in self._cluster.watch(
                     rtype,

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from syncd.api.duration import parse_duration
 from syncd.api.models import RepoSync, SyncObject, parse_sync
 from syncd.api.spec import StatusMode
 from syncd.api.status import ConditionReason
@@ -61,6 +60,7 @@ from syncd.reconcile.reporting import (
     progress_report,
     render_failed_report,
     run_report,
+    stalled_report,
 )
 from syncd.reconcile.sources import SourceFactory, spec_source
 from syncd.reconcile.worker import TriggerReason
@@ -92,6 +92,12 @@ class PipelinePorts:
     """syncd's own namespace: never pruned."""
     cluster_name: str = ""
     """This cluster's name, for ClusterSelectors (SYNCD_CLUSTER_NAME)."""
+    observer: RunObserver | None = None
+    """Told every run's report and duration (the metrics; `syncd.server.metrics`)."""
+
+
+RunObserver = Callable[[SyncId, RunReport, float], None]
+"""`observer(sync, report, seconds)`, after each run's report is written."""
 
 
 class Pipeline:
@@ -127,6 +133,7 @@ class Pipeline:
             cluster_name=ports.cluster_name,
         )
         self._counts = SteadyCounts()
+        self._started = 0.0
         self._announced: tuple[str, int] | None = None
 
     @property
@@ -142,6 +149,7 @@ class Pipeline:
 
     def run(self, reasons: frozenset[TriggerReason]) -> bool:
         """One run; True when it finished without errors worth retrying."""
+        self._started = self._ports.clock.monotonic()
         obj = self._latest()
         if obj is None:
             return True
@@ -157,7 +165,7 @@ class Pipeline:
         try:
             sync = self._hands.parse(obj)
         except SyncSpecError as exc:
-            self._report(obj, _stalled(generation, exc))
+            self._report(obj, stalled_report(generation, exc))
             return True
         if sync.spec.suspend:
             self._report(obj, RunReport(generation=generation, suspended=True))
@@ -173,7 +181,7 @@ class Pipeline:
                 source=StageReport(commit=self._commit(), errors=(exc,)),
             )
         except SyncSpecError as exc:
-            report = _stalled(generation, exc)
+            report = stalled_report(generation, exc)
         except ClusterError as exc:
             bound.warning("reconcile.cluster_failed", error=str(exc))
             report = RunReport(
@@ -230,11 +238,14 @@ class Pipeline:
 
     def _timeout(self, obj: JsonObject) -> float:
         try:
-            return _reconcile_timeout(parse_sync(obj, self._sync.kind))
+            return parse_sync(obj, self._sync.kind).spec.override.reconcile_timeout_seconds
         except (SyncSpecError, ValueError):
             return 300.0
 
     def _report(self, obj: JsonObject, report: RunReport) -> None:
+        if self._ports.observer is not None:
+            seconds = self._ports.clock.monotonic() - self._started
+            self._ports.observer(self._sync, report, seconds)
         status, changed = self._status.write(self.ref, report, live=obj)
         if changed and status is not None:
             announce(self._events, obj, report)
@@ -295,7 +306,7 @@ class Pipeline:
             # `kubectl get rootsync` shows Syncing the new commit meanwhile. Only once
             # per commit: retrying a failing object must not flip Error -> Syncing.
             self._report_progress(generation, commit, parsed)
-        timeout = _reconcile_timeout(sync)
+        timeout = sync.spec.override.reconcile_timeout_seconds
         applied = hands.applier.apply(plan, parsed.order, timeout=timeout)
         self._baselines.update(plan, applied)
         self._rejections.record(plan, applied, commit=commit)
@@ -326,7 +337,7 @@ class Pipeline:
         sync, plan, live, applied, pruned = run.sync, run.plan, run.live, run.applied, run.pruned
         commit, generation = run.parsed.commit, run.generation
         readiness = self._readiness.assess(
-            plan, applied, live.objects, timeout=_reconcile_timeout(sync)
+            plan, applied, live.objects, timeout=sync.spec.override.reconcile_timeout_seconds
         )
         enabled = sync.spec.override.status_mode is StatusMode.ENABLED
         self._inventory.record(
@@ -388,16 +399,3 @@ class _Outcome:
     live: LiveState
     applied: ApplyResult
     pruned: PruneResult
-
-
-def _reconcile_timeout(sync: SyncObject) -> float:
-    """spec.override.reconcileTimeout in seconds."""
-    return parse_duration(sync.spec.override.reconcile_timeout).total_seconds()
-
-
-def _stalled(generation: int, exc: SyncSpecError) -> RunReport:
-    return RunReport(
-        generation=generation,
-        source=StageReport(errors=(exc,)),
-        stalled_reason=ConditionReason.INVALID_SPEC,
-    )

@@ -10,11 +10,11 @@ import dataclasses
 from dataclasses import dataclass
 
 from syncd.api.resourcegroup import ResourceStatus
-from syncd.api.status import SyncObjectStatus
+from syncd.api.status import ConditionReason, SyncObjectStatus
 from syncd.apply.applier import ApplyResult
 from syncd.apply.pruner import PruneResult
 from syncd.core.drift import last_writer
-from syncd.core.errors import SyncdError
+from syncd.core.errors import SyncdError, SyncSpecError
 from syncd.core.kstatus import KStatus
 from syncd.core.ordering import OrderResult
 from syncd.core.plan import Plan
@@ -183,3 +183,12 @@ class SteadyCounts:
                 return dataclasses.replace(report, counts=last[1])
         self._last = (report.commit, counts)
         return report
+
+
+def stalled_report(generation: int, exc: SyncSpecError) -> RunReport:
+    """The report of a run stopped by an invalid spec (SD1061): Stalled until someone edits it."""
+    return RunReport(
+        generation=generation,
+        source=StageReport(errors=(exc,)),
+        stalled_reason=ConditionReason.INVALID_SPEC,
+    )

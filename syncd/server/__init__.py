@@ -1,0 +1,1 @@
+"""HTTP endpoints of `syncd run`: /healthz, /readyz and /metrics (see `http`, `metrics`)."""
