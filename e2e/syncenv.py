@@ -105,11 +105,13 @@ def start_controller(
     user: str = "admin",
     namespace: str = SYSTEM_NS,
     kubeconfig: Path | None = None,
+    metrics: bool = False,
 ) -> Controller:
     """`syncd run` as `user` (one of the plane's users), watching RootSyncs in `namespace`.
 
     `kubeconfig`, when given, replaces the user's: e.g. one holding a service
-    account's token (`e2e.rbac.write_token_kubeconfig`).
+    account's token (`e2e.rbac.write_token_kubeconfig`). With `metrics`, it
+    serves /healthz, /readyz and /metrics on 127.0.0.1:`metrics_port`.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / "syncd.log"
@@ -124,9 +126,10 @@ def start_controller(
         "SYNCD_CACHE_DIR": str(workdir / "cache"),
         "SYNCD_KUSTOMIZE": str(kustomize),
         "SYNCD_HELM": str(control_plane.tools.helm),
-        "SYNCD_METRICS_ADDRESS": "127.0.0.1",
-        "SYNCD_METRICS_PORT": str(metrics_port := free_port()),
     }
+    metrics_port = free_port() if metrics else 0
+    if metrics:  # only the session's controller: every other one keeps its ports free
+        env.update(SYNCD_METRICS_ADDRESS="127.0.0.1", SYNCD_METRICS_PORT=str(metrics_port))
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "syncd.cli.main", "run"],
@@ -167,7 +170,7 @@ def stop_controller(controller: Controller) -> int:
 def syncd_controller(
     control_plane: ControlPlane, syncd_crds: None, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Controller]:
-    controller = start_controller(control_plane, tmp_path_factory.mktemp("syncd"))
+    controller = start_controller(control_plane, tmp_path_factory.mktemp("syncd"), metrics=True)
     try:
         yield controller
     finally:
