@@ -44,6 +44,11 @@ class RootSync(KubeObject):
         return self.spec.default_namespace or ROOT_DEFAULT_NAMESPACE
 
 
+def default_service_account(repo_sync: str) -> str:
+    """The service account a RepoSync named `repo_sync` acts as unless its spec names one."""
+    return f"syncd-{repo_sync}"
+
+
 class RepoSync(KubeObject):
     """Syncs a package to one namespace, acting as that namespace's service account."""
 
@@ -65,7 +70,7 @@ class RepoSync(KubeObject):
     @property
     def service_account_name(self) -> str:
         """The service account this RepoSync acts as (default `syncd-<name>`)."""
-        return self.spec.service_account_name or f"syncd-{self.metadata.name}"
+        return self.spec.service_account_name or default_service_account(self.metadata.name)
 
     @property
     def default_namespace(self) -> str:

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from syncd.api.models import parse_repo_sync
+from syncd.api.models import default_service_account, parse_repo_sync
 from syncd.api.spec import GitAuth
 from syncd.api.wire import GROUP, VERSION
 from syncd.core.errors import SyncSpecError
@@ -69,7 +69,7 @@ class TenantPlan:
     @property
     def service_account_name(self) -> str:
         """The service account the RepoSync acts as."""
-        return self.service_account or f"syncd-{self.name}"
+        return self.service_account or default_service_account(self.name)
 
     @property
     def binding_name(self) -> str:

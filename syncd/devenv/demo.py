@@ -78,26 +78,32 @@ def root_sync_for(
     example: str, *, repo_url: str, name: str | None = None, period: str = DEMO_PERIOD
 ) -> dict[str, Any]:
     """The example's RootSync, pointed at `repo_url`; `name` replaces its name if given."""
+    placed = {"namespace": SYSTEM_NS, **({"name": name} if name is not None else {})}
     path = example_dir(example) / ROOT_SYNC_FILE
+    return _example_sync(
+        path, parse_root_sync, kind="RootSync", repo_url=repo_url, period=period, placed=placed
+    )
+
+
+def _example_sync(
+    path: Path,
+    parse: Callable[[dict[str, Any]], object],
+    *,
+    kind: str,
+    repo_url: str,
+    period: str,
+    placed: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """A sync object from an example's file, pointed at the demo's server and validated.
+
+    `placed` overrides metadata fields (namespace, name). The file's local-config
+    marker, which keeps it out of its own package, means nothing on the cluster.
+    """
     body = yaml.safe_load(path.read_text())
     if not isinstance(body, dict) or not isinstance((body.get("spec") or {}).get("git"), dict):
-        raise ExampleError(f"{path}: not a RootSync with a spec.git block")
+        raise ExampleError(f"{path}: not a {kind} with a spec.git block")
     metadata = body.setdefault("metadata", {})
-    metadata["namespace"] = SYSTEM_NS
-    if name is not None:
-        metadata["name"] = name
-    for_the_demo(body, repo_url=repo_url, period=period)
-    try:
-        parse_root_sync(body)
-    except SyncSpecError as exc:
-        raise ExampleError(f"{path}: {exc}") from None
-    return body
-
-
-def for_the_demo(body: dict[str, Any], *, repo_url: str, period: str) -> None:
-    """Point a sync object read from an example at the demo's server; drop its file marker."""
-    metadata = body.setdefault("metadata", {})
-    # The marker that keeps the file out of its own package means nothing on the cluster.
+    metadata.update(placed or {})
     annotations = {
         k: v for k, v in (metadata.get("annotations") or {}).items() if k != LOCAL_CONFIG
     }
@@ -105,6 +111,11 @@ def for_the_demo(body: dict[str, Any], *, repo_url: str, period: str) -> None:
     if annotations:
         metadata["annotations"] = annotations
     body["spec"]["git"].update(repo=repo_url, branch="main", period=period)
+    try:
+        parse(body)
+    except SyncSpecError as exc:
+        raise ExampleError(f"{path}: {exc}") from None
+    return body
 
 
 def push_example(repo: GitRepo, example: str) -> str:
@@ -156,15 +167,7 @@ def repo_sync_for(
     path = example_dir(example) / REPO_SYNC_FILE
     if not path.is_file():
         return None
-    body = yaml.safe_load(path.read_text())
-    if not isinstance(body, dict) or not isinstance((body.get("spec") or {}).get("git"), dict):
-        raise ExampleError(f"{path}: not a RepoSync with a spec.git block")
-    for_the_demo(body, repo_url=repo_url, period=period)
-    try:
-        parse_repo_sync(body)
-    except SyncSpecError as exc:
-        raise ExampleError(f"{path}: {exc}") from None
-    return body
+    return _example_sync(path, parse_repo_sync, kind="RepoSync", repo_url=repo_url, period=period)
 
 
 def sync_tenant(

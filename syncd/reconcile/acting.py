@@ -14,7 +14,13 @@ import threading
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
-from syncd.api.models import RepoSync, RootSync, SyncObject, parse_sync
+from syncd.api.models import (
+    RepoSync,
+    RootSync,
+    SyncObject,
+    default_service_account,
+    parse_sync,
+)
 from syncd.apply.applier import Applier
 from syncd.apply.live import LiveReader
 from syncd.apply.namespaces import NamespaceGuard
@@ -124,7 +130,7 @@ class SyncHands:
         except SyncSpecError:
             if self._sync.kind is SyncKind.ROOT_SYNC:
                 return self._as(Identity())
-            account = f"syncd-{self._sync.name}"
+            account = default_service_account(self._sync.name)
             return self._as(Identity(namespace=self._sync.namespace, service_account=account))
 
     def _as(self, identity: Identity) -> Acting:

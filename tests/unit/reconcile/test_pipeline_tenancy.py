@@ -66,6 +66,8 @@ class Tenancy:
     clock: FakeClock
     sources: dict[SyncId, FakeSource]
     pipelines: dict[SyncId, Pipeline]
+    executor: ThreadPoolExecutor
+    cache_dir: Path
 
     def run(self, sync: SyncId) -> bool:
         return self.pipelines[sync].run(POLL)
@@ -84,6 +86,17 @@ class Tenancy:
 
     def mark(self) -> int:
         return len(self.cluster.requests)
+
+    def restart(self, sync: SyncId) -> None:
+        """A new process's pipeline for `sync`: nothing remembered from earlier runs."""
+        self.pipelines[sync] = make_pipeline(
+            self.cluster,
+            clock=self.clock,
+            executor=self.executor,
+            cache_dir=self.cache_dir,
+            factory=lambda *_: self.sources[sync],
+            sync=sync,
+        )
 
     def requests_as(self, mark: int, user: str) -> list[tuple[str, str]]:
         pairs = zip(self.cluster.requests[mark:], self.cluster.requested_by[mark:], strict=True)
@@ -128,7 +141,14 @@ def make_tenancy(
             factory=factory,
             sync=sync,
         )
-    return Tenancy(cluster=cluster, clock=clock, sources=sources, pipelines=pipelines)
+    return Tenancy(
+        cluster=cluster,
+        clock=clock,
+        sources=sources,
+        pipelines=pipelines,
+        executor=executor,
+        cache_dir=tmp_path / "cache",
+    )
 
 
 def test_a_repo_sync_applies_lists_and_reads_as_its_service_account(
@@ -216,14 +236,7 @@ def test_a_hand_edited_resource_group_never_prunes_outside_the_namespace(
     store.load()
     store.record(InventorySet({cm_ref("a", "team-a"), cm_ref("keep", "team-a"), victim}))
     # A new process reads the edited ResourceGroup (no copy of it remembered).
-    env.pipelines[TENANT] = make_pipeline(
-        env.cluster,
-        clock=env.clock,
-        executor=executor,
-        cache_dir=tmp_path / "cache",
-        factory=lambda *_: env.sources[TENANT],
-        sync=TENANT,
-    )
+    env.restart(TENANT)
     env.sources[TENANT].commit({"00.yaml": None})
     mark = env.mark()
     env.run(TENANT)
@@ -397,28 +410,14 @@ def test_role_refs_removed_while_syncd_was_down_are_cleaned_up_by_the_next_proce
     env.cluster.apply(
         ref_of(ROOT_SYNC, "root", "syncd-system"), root_sync(), field_manager="kubectl"
     )
-    env.pipelines[ROOT] = make_pipeline(
-        env.cluster,
-        clock=env.clock,
-        executor=executor,
-        cache_dir=tmp_path / "cache",
-        factory=lambda *_: env.sources[ROOT],
-        sync=ROOT,
-    )
+    env.restart(ROOT)
     env.run(ROOT)
     assert env.cluster.peek(binding) is None
     assert env.cluster.peek(account) is None
     # Without roleRefs and nothing made earlier, a process asks for the account once only.
     mark = env.mark()
     env.run(ROOT)
-    env.pipelines[ROOT] = make_pipeline(
-        env.cluster,
-        clock=env.clock,
-        executor=executor,
-        cache_dir=tmp_path / "cache",
-        factory=lambda *_: env.sources[ROOT],
-        sync=ROOT,
-    )
+    env.restart(ROOT)
     env.run(ROOT)
     env.run(ROOT)
     asked = [
